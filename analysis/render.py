@@ -1,0 +1,79 @@
+"""Render a snapshot report as a rich table, JSON or Markdown.
+
+Everything that came from the network (domains, provider names taken from AS names or host
+names) is escaped for the output format: rich markup is disabled on such cells, Markdown
+table cells escape ``|``, ``<``, ``>``, ``&`` and backticks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+LAYER_TITLES = {"hosting": "Hosting", "dns": "DNS", "cdn": "CDN", "email": "Email"}
+
+
+def pct(x: float) -> str:
+    return f"{100.0 * x:.1f}%"
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=False, default=str)
+
+
+def _snapshot_line(s: dict[str, Any]) -> str:
+    list_ref = s.get("list_id") or (s.get("list_sha256") or "")[:12]
+    return (f"snapshot {s['snapshot_id']} · {s['list_name']} {list_ref} · list date {s.get('list_date') or '?'} · "
+            f"{s.get('sites')} sites ({s.get('resolved')} resolved) · resolver {s.get('resolver')} · "
+            f"RIB {s.get('rib_date') or '?'} · registry {s.get('registry_version')} · "
+            f"weighting {s.get('weighting')} · {s.get('status')}")
+
+
+def print_table(report: dict[str, Any], console: Console, *, top: int = 10) -> None:
+    console.print(Text(_snapshot_line(report["snapshot"]), style="bold"))
+    for layer, data in report["layers"].items():
+        title = (f"{LAYER_TITLES.get(layer, layer)}: {data['attributed']} of {data['sites']} sites attributed · "
+                 f"HHI {data['hhi']:.0f} · CR-1/3/5 {pct(data['cr']['1'])} / {pct(data['cr']['3'])} / "
+                 f"{pct(data['cr']['5'])} · Nakamoto {data['nakamoto']} · {data['providers_count']} providers")
+        table = Table(title=Text(title), title_justify="left", show_edge=False)
+        table.add_column("provider")
+        table.add_column("sites", justify="right")
+        table.add_column("share", justify="right")
+        table.add_column("dependence", justify="right")
+        table.add_column("critical", justify="right")
+        for p in data["providers"][:top]:
+            table.add_row(Text(str(p["name"])), str(p["sites"]), pct(p["share"]), pct(p["dependence"]),
+                          pct(p["critical"]))
+        console.print()
+        console.print(table)
+
+
+def md_escape(value: Any) -> str:
+    s = str(value)
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "\\`"), ("\n", " ")):
+        s = s.replace(a, b)
+    return s
+
+
+def to_markdown(report: dict[str, Any], *, top: int = 10) -> str:
+    s = report["snapshot"]
+    lines = [f"# Concentration report: snapshot {s['snapshot_id']}", "", md_escape(_snapshot_line(s)), ""]
+    for layer, data in report["layers"].items():
+        lines += [
+            f"## {LAYER_TITLES.get(layer, layer)}", "",
+            f"{data['attributed']} of {data['sites']} sites attributed ({data['unattributed']} unattributed); "
+            f"HHI {data['hhi']:.0f}; CR-1 {pct(data['cr']['1'])}, CR-3 {pct(data['cr']['3'])}, "
+            f"CR-5 {pct(data['cr']['5'])}; Nakamoto coefficient {data['nakamoto']}; "
+            f"{data['providers_count']} providers.", "",
+            "| provider | sites | share | dependence | critical |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for p in data["providers"][:top]:
+            lines.append(f"| {md_escape(p['name'])} | {p['sites']} | {pct(p['share'])} | "
+                         f"{pct(p['dependence'])} | {pct(p['critical'])} |")
+        lines.append("")
+    return "\n".join(lines)

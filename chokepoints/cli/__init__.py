@@ -1,0 +1,59 @@
+"""The ``chokepoints`` command line: parse, call one library function, format.
+
+Errors of the user's making (:class:`chokepoints.errors.UserError` and friends) are printed as
+one line on stderr with exit code 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from chokepoints import __version__
+from chokepoints.cli import crawl, data, dbcmd, lab, query, report
+from chokepoints.errors import ChokepointsError
+
+app = typer.Typer(
+    name="chokepoints",
+    help="Measure how much of the web depends on each infrastructure provider.\n\n"
+    "Crawl a top list through DNS into a DuckDB file (`crawl`), then summarise it (`report`) "
+    "or query it with SQL (`query`). `lab` runs a hermetic local internet for tests and demos.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chokepoints {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Measure how much of the web depends on each infrastructure provider."""
+
+
+app.command("crawl")(crawl.crawl)
+app.command("report")(report.report)
+app.command("query")(query.query)
+app.add_typer(lab.app, name="lab")
+app.add_typer(dbcmd.app, name="db")
+app.add_typer(data.app, name="data")
+
+
+def main() -> None:
+    try:
+        app()
+    except ChokepointsError as exc:
+        print(f"chokepoints: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("chokepoints: interrupted", file=sys.stderr)
+        sys.exit(130)

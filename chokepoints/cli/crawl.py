@@ -1,0 +1,133 @@
+"""``chokepoints crawl``: measure a top list into the database, then print the summary."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from chokepoints.cli.options import DEFAULT_DB, DEFAULT_LAB_DIR, DbPath, LabDir
+from chokepoints.errors import UserError
+
+
+def _progress_factory(console: Console, enabled: bool) -> Callable[[int], tuple[Callable[[int], None], Callable[[], None]]] | None:
+    if not enabled:
+        return None
+
+    def factory(total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+        progress = Progress(
+            TextColumn("[bold]DNS"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            console=console, transient=False,
+        )
+        task = progress.add_task("sites", total=total, rate="")
+        progress.start()
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            t = progress.tasks[0]
+            if t.completed % 250 == 0 and t.speed:
+                progress.update(task, rate=f"{t.speed:,.0f} sites/s")
+
+        return advance, progress.stop
+
+    return factory
+
+
+def lab_state(lab_dir: Path) -> dict[str, str]:
+    path = lab_dir / "state.json"
+    if not path.is_file():
+        raise UserError(f"no running lab in {lab_dir} (start one with `chokepoints lab up`)")
+    state: dict[str, str] = json.loads(path.read_text())
+    return state
+
+
+def crawl(
+    list_spec: Annotated[str | None, typer.Option("--list", "-l", help=(
+        "The top list: a file (rank,domain csv; one domain a line; Radar csv; CrUX bucket,domain; "
+        ".gz/.zip of these) or a name: tranco. Default: tranco, or the lab's list with --lab."))] = None,
+    top: Annotated[int | None, typer.Option("--top", "-n", min=1, help="Measure only the first N sites.")] = None,
+    list_date: Annotated[str | None, typer.Option("--list-date", help="Date of the list to fetch (YYYY-MM-DD).")] = None,
+    list_id: Annotated[str | None, typer.Option("--list-id", help="Tranco list ID to fetch (pins the list).")] = None,
+    list_format: Annotated[str | None, typer.Option("--list-format", help=(
+        "Force the file format: rank_domain, domain_lines, radar_csv, crux_bucket."))] = None,
+    resolver: Annotated[list[str] | None, typer.Option("--resolver", "-r", help=(
+        "DNS server HOST[:PORT] to query; repeatable. Default: the system's (resolv.conf)."))] = None,
+    asn_db: Annotated[Path | None, typer.Option("--asn-db", dir_okay=False, help=(
+        "pyasn database (.dat or .dat.gz). Default: RouteViews prefix-to-AS for the list's date, "
+        "downloaded and cached."))] = None,
+    registry: Annotated[Path | None, typer.Option("--registry", dir_okay=False, help=(
+        "Provider registry TOML (default: the bundled datasets/providers.toml)."))] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Sites in flight at once.")] = 300,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.05, help="Seconds per DNS query attempt.")] = 2.0,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Extra attempts after a timeout.")] = 2,
+    lab: Annotated[bool, typer.Option("--lab", help=(
+        "Measure the running lab: take its resolver, ASN database and list from its state.json."))] = False,
+    lab_dir: LabDir = DEFAULT_LAB_DIR,
+    db_path: DbPath = DEFAULT_DB,
+    cache_dir: Annotated[Path, typer.Option("--cache-dir", file_okay=False, help="Downloads cache.")] = (
+        Path.home() / ".cache" / "chokepoints"),
+    offline: Annotated[bool, typer.Option("--offline", help="Never download: use files and the cache only.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Print the report when done.")] = True,
+) -> None:
+    """Crawl a top list through DNS into the database (one new snapshot), then print the summary.
+
+    For each site, apex and www: A, AAAA (with their CNAME chains), NS (and each name server's
+    A/AAAA), MX and SOA. Addresses are mapped to origin ASes with a dated pyasn database, and
+    every site is attributed to its providers per layer (hosting, dns, cdn, email).
+    """
+    from chokepoints import db
+    from crawler.dns.system import parse_resolver
+    from crawler.run import CrawlOptions, measure
+
+    console = Console(stderr=True)
+    resolvers = [parse_resolver(r) for r in resolver or []]
+    if lab:
+        state = lab_state(lab_dir)
+        resolvers = resolvers or [parse_resolver(state["resolver"])]
+        asn_db = asn_db or Path(state["asn_db"])
+        list_spec = list_spec or state["list"]
+    opts = CrawlOptions(
+        list_spec=list_spec or "tranco", db_path=db_path, top=top,
+        list_date=_parse_date(list_date), list_id=list_id, list_format=list_format,
+        resolvers=resolvers, asn_db=asn_db, registry_path=registry, concurrency=concurrency,
+        timeout=timeout, retries=retries, cache_dir=cache_dir, offline=offline, lab=lab,
+    )
+    con = db.connect(db_path)
+    try:
+        result = measure(con, opts, progress=_progress_factory(console, progress and console.is_terminal))
+    finally:
+        con.close()
+    rate = result.sites / result.dns_seconds if result.dns_seconds else 0.0
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items(), key=lambda kv: -kv[1]))
+    console.print(f"snapshot {result.snapshot_id}: {result.sites} sites in {result.dns_seconds:.1f} s "
+                  f"({rate:,.0f} sites/s; {statuses}); {result.rows} DNS rows, {result.dependencies} dependencies "
+                  f"→ {db_path}")
+    if summary:
+        from chokepoints.cli.report import show
+
+        show(db_path, str(result.snapshot_id), "table", None, 10)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--list-date must be YYYY-MM-DD, not {value!r}") from None

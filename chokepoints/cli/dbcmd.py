@@ -1,0 +1,26 @@
+"""``chokepoints db``: database maintenance."""
+
+from __future__ import annotations
+
+import typer
+
+from chokepoints.cli.options import DEFAULT_DB, DbPath
+
+app = typer.Typer(help="Database maintenance (schema migrations).", no_args_is_help=True)
+
+
+@app.command("migrate")
+def migrate(db_path: DbPath = DEFAULT_DB) -> None:
+    """Create the database or bring its schema up to date (numbered migrations, forward only)."""
+    from chokepoints import db
+
+    con = db.connect(db_path, apply_migrations=False)
+    try:
+        applied = db.migrate(con)
+        version = con.execute("select max(version) from schema_migrations").fetchall()[0][0]
+    finally:
+        con.close()
+    if applied:
+        typer.echo(f"{db_path}: applied migrations {', '.join(f'{v:04d}' for v in applied)}; schema version {version}")
+    else:
+        typer.echo(f"{db_path}: schema up to date (version {version})")

@@ -1,0 +1,22 @@
+"""Options shared by several commands, as reusable ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chokepoints.db import DEFAULT_DB
+
+DbPath = Annotated[
+    Path, typer.Option("--db", help="The DuckDB database file.", show_default=True, dir_okay=False),
+]
+SnapshotOpt = Annotated[
+    str, typer.Option("--snapshot", "-s", help="Snapshot id, or 'latest' (the newest completed one)."),
+]
+LabDir = Annotated[
+    Path, typer.Option("--lab-dir", help="Folder holding the lab's world and state.json.", file_okay=False),
+]
+DEFAULT_LAB_DIR = Path(".lab")
+__all__ = ["DEFAULT_DB", "DEFAULT_LAB_DIR", "DbPath", "LabDir", "SnapshotOpt"]

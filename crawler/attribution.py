@@ -1,0 +1,134 @@
+"""Attribution: a snapshot's stored observations + the registry -> ``dependencies``.
+
+The stage reads only what the crawl stored (``dns_answers``, ``ip_origins``), so it can be
+re-run on an old snapshot when the registry improves. Host names are classified in Python
+(distinct names only: a few per site at most), everything per-site runs as SQL
+(``sql/attribute.sql``) inside DuckDB.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from chokepoints import db
+from crawler.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+LAYERS = ("hosting", "dns", "cdn", "email")
+
+
+def registrable(host: str) -> str:
+    """Registrable domain of a host name (the host itself if it has none)."""
+    from crawler.toplists import normalise_domain
+
+    try:
+        return normalise_domain(host)
+    except ValueError:
+        return host
+
+
+def host_map(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> pa.Table:
+    """Classify every distinct CNAME target, NS host and MX host of the snapshot."""
+    rows = con.execute(db.sql_text("crawler", "attribution_hosts.sql"), {"sid": snapshot_id}).fetchall()
+    out: dict[str, list[Any]] = {k: [] for k in ("kind", "host", "provider", "suffix", "registrable")}
+    for kind, host in rows:
+        if not host:
+            continue
+        hit = registry.match_suffix(kind, host)
+        out["kind"].append(kind)
+        out["host"].append(host)
+        out["provider"].append(hit[0] if hit else None)
+        out["suffix"].append(hit[1] if hit else None)
+        out["registrable"].append(registrable(host))
+    schema = pa.schema([(k, pa.string()) for k in out])
+    return pa.table(out, schema=schema)
+
+
+def asn_map(registry: Registry) -> pa.Table:
+    pairs = sorted((asn, p.id) for p in registry.providers.values() for asn in p.asns)
+    return pa.table(
+        {"asn": [a for a, _ in pairs], "provider": [p for _, p in pairs]},
+        schema=pa.schema([("asn", pa.int32()), ("provider", pa.string())]),
+    )
+
+
+def provider_rows(snapshot_id: int, providers: list[str], registry: Registry) -> pa.Table:
+    """Display names for the providers a snapshot uses."""
+    out: dict[str, list[Any]] = {k: [] for k in ("snapshot_id", "provider", "name", "org", "kind")}
+    for pid in providers:
+        p = registry.providers.get(pid)
+        if p is not None:
+            name, org, kind = p.name, p.org, "registry"
+        elif pid.startswith("as") and pid[2:].isdigit():
+            name, org, kind = f"AS{pid[2:]}", None, "asn"
+        else:
+            name, org, kind = pid, None, "domain"
+        out["snapshot_id"].append(snapshot_id)
+        out["provider"].append(pid)
+        out["name"].append(name)
+        out["org"].append(org)
+        out["kind"].append(kind)
+    return pa.table(out)
+
+
+def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> int:
+    """Recompute the snapshot's dependencies in one transaction; return the row count.
+
+    Old ``dependencies`` and ``providers`` rows of the snapshot are replaced, and the
+    registry's version and hash are recorded on the snapshot.
+    """
+    hosts = host_map(con, snapshot_id, registry)
+    asns = asn_map(registry)
+    con.register("host_map", hosts)
+    con.register("asn_map", asns)
+    try:
+        con.execute("begin transaction")
+        try:
+            con.execute("delete from dependencies where snapshot_id = ?", [snapshot_id])
+            con.execute("delete from providers where snapshot_id = ?", [snapshot_id])
+            con.execute(
+                "insert into dependencies by name " + db.sql_text("crawler", "attribute.sql"),
+                {"sid": snapshot_id},
+            )
+            private = {
+                r[0]
+                for r in con.execute(
+                    "select distinct provider from dependencies where snapshot_id = ? and private",
+                    [snapshot_id],
+                ).fetchall()
+            }
+            used = [
+                r[0]
+                for r in con.execute(
+                    "select distinct provider from dependencies where snapshot_id = ? order by 1",
+                    [snapshot_id],
+                ).fetchall()
+            ]
+            table = provider_rows(snapshot_id, used, registry)
+            kinds = [
+                "private" if pid in private and kind == "domain" else kind
+                for pid, kind in zip(table["provider"].to_pylist(), table["kind"].to_pylist(), strict=True)
+            ]
+            table = table.set_column(table.schema.get_field_index("kind"), "kind", pa.array(kinds))
+            db.append(con, "providers", table)
+            con.execute(
+                "update snapshots set registry_version = ?, registry_hash = ? where snapshot_id = ?",
+                [registry.version, registry.sha256, snapshot_id],
+            )
+            count = con.execute(
+                "select count(*) from dependencies where snapshot_id = ?", [snapshot_id]
+            ).fetchall()[0][0]
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    finally:
+        con.unregister("host_map")
+        con.unregister("asn_map")
+    logger.info("snapshot %d: %d dependencies", snapshot_id, count)
+    return int(count)

@@ -1,0 +1,166 @@
+"""One crawl, end to end: list -> snapshot -> Scrapy (DNS) -> ip_origins -> dependencies.
+
+``run_crawl`` is what ``chokepoints crawl`` calls. It pins every input in the snapshot row
+before measuring (list hash/ID, resolver, RIB file and date, registry hash, settings, tool
+version), and always closes the snapshot with a status: ``complete``, ``failed`` (with the
+error) or ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from chokepoints import db
+from crawler import asn as asn_mod
+from crawler import attribution, registry, snapshot
+from crawler.store import BatchWriter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CrawlOptions:
+    """Everything that shapes a crawl; recorded in ``snapshots.settings``."""
+
+    list_spec: str
+    db_path: Path = db.DEFAULT_DB
+    top: int | None = None
+    list_date: date | None = None
+    list_id: str | None = None
+    list_format: str | None = None
+    resolvers: list[tuple[str, int]] = field(default_factory=list)
+    asn_db: Path | None = None
+    registry_path: Path | None = None
+    concurrency: int = 300
+    timeout: float = 2.0
+    retries: int = 2
+    max_inflight: int = 2000
+    cache_dir: Path = Path.home() / ".cache" / "chokepoints"
+    offline: bool = False
+    lab: bool = False
+
+    def recorded(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["resolvers"] = [f"{h}:{p}" for h, p in self.resolvers]
+        return {k: (str(v) if isinstance(v, Path | date) else v) for k, v in d.items()}
+
+
+@dataclass(slots=True)
+class CrawlResult:
+    snapshot_id: int
+    sites: int
+    statuses: dict[str, int]
+    seconds: float
+    dns_seconds: float
+    rows: int
+    dependencies: int
+    stats: dict[str, Any]
+
+
+ProgressFactory = Callable[[int], tuple[Callable[[int], None], Callable[[], None]]]
+
+
+def resolve_asn_db(opts: CrawlOptions, when: date) -> asn_mod.AsnDatabase:
+    """The pyasn database to use: the one given, or one fetched for the snapshot's date."""
+    if opts.asn_db is not None:
+        return asn_mod.open_database(opts.asn_db)
+    from crawler.asn_sources import fetch_pfx2as
+
+    path, source, day = fetch_pfx2as(when, opts.cache_dir / "rib", offline=opts.offline)
+    return asn_mod.open_database(path, source=source, day=day)
+
+
+def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions) -> dict[str, Any]:
+    """Run the Scrapy crawl of ``domains`` (blocks until done); return Scrapy's stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import DEFAULTS
+    from crawler.spiders import SitesSpider
+
+    settings = dict(DEFAULTS)
+    settings.update({
+        "DNS_RESOLVERS": opts.resolvers,
+        "DNS_TIMEOUT": opts.timeout,
+        "DNS_RETRIES": opts.retries,
+        "DNS_MAX_INFLIGHT": opts.max_inflight,
+        "CONCURRENT_REQUESTS": opts.concurrency,
+    })
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler(SitesSpider)
+    process.crawl(crawler, domains=domains, writer=writer)
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())
+
+
+def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
+            progress: ProgressFactory | None = None) -> CrawlResult:
+    """Load the list, create the snapshot, crawl, attribute; return what happened."""
+    from crawler.dns.system import system_nameservers
+    from crawler.toplists import load_list
+
+    t0 = time.perf_counter()
+    toplist = load_list(opts.list_spec, top=opts.top, list_date=opts.list_date, list_id=opts.list_id,
+                        fmt=opts.list_format, cache_dir=opts.cache_dir / "lists", offline=opts.offline)
+    if not opts.resolvers:
+        opts.resolvers = system_nameservers()
+    reg = registry.load(opts.registry_path)
+    when = toplist.list_date or date.today()
+    rib = resolve_asn_db(opts, when)
+    sid = snapshot.create(
+        con, list_name=toplist.name, settings=opts.recorded(),
+        list_source=toplist.source, list_id=toplist.list_id, list_sha256=toplist.sha256,
+        list_date=toplist.list_date, list_format=toplist.format, psl_version=toplist.psl_version,
+        top_n=opts.top, sites=len(toplist.entries), list_rejected=toplist.rejected,
+        list_duplicates=toplist.duplicates,
+        resolver=",".join(f"{h}:{p}" for h, p in opts.resolvers),
+        rib_source=rib.source, rib_sha256=rib.sha256, rib_date=rib.date,
+        registry_version=reg.version, registry_hash=reg.sha256,
+    )
+    try:
+        snapshot.insert_list(con, sid, [(e.rank, e.domain, e.raw) for e in toplist.entries],
+                             [(r.line_no, r.raw, r.reason) for r in toplist.rejects])
+        advance, done = progress(len(toplist.entries)) if progress else (None, None)
+        writer = BatchWriter(con, sid, progress=advance)
+        t_dns = time.perf_counter()
+        try:
+            stats = run_scrapy([e.domain for e in toplist.entries], writer, opts)
+        finally:
+            if done is not None:
+                done()
+        writer.flush()
+        dns_seconds = time.perf_counter() - t_dns
+        if stats.get("finish_reason") != "finished" or writer.sites_written < len(toplist.entries):
+            snapshot.finish(con, sid, "interrupted", stats=_clean(stats),
+                            error=f"crawl ended early ({stats.get('finish_reason')}): "
+                                  f"{writer.sites_written} of {len(toplist.entries)} sites measured")
+            raise KeyboardInterrupt
+        ips = [r[0] for r in con.execute(
+            "select distinct value from dns_answers where snapshot_id = ? and rtype in ('A', 'AAAA')", [sid]
+        ).fetchall()]
+        db.append(con, "ip_origins", asn_mod.origins_table(rib, sid, ips))
+        deps = attribution.attribute(con, sid, reg)
+        summary = {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
+                   "statuses": writer.statuses, "write_seconds": round(writer.write_seconds, 3),
+                   "dns_seconds": round(dns_seconds, 3)}
+        snapshot.finish(con, sid, "complete", stats=summary)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        snapshot.finish(con, sid, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    return CrawlResult(sid, writer.sites_written, writer.statuses, time.perf_counter() - t0, dns_seconds,
+                       writer.rows_written, deps, summary)
+
+
+def _clean(stats: dict[str, Any]) -> dict[str, Any]:
+    """Scrapy stats made JSON-friendly."""
+    return {k: (v if isinstance(v, int | float | str | bool) or v is None else str(v)) for k, v in stats.items()}
