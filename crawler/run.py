@@ -126,7 +126,7 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         registry_version=reg.version, registry_hash=reg.sha256,
     )
     try:
-        snapshot.insert_list(con, sid, [(e.rank, e.domain, e.raw) for e in toplist.entries],
+        snapshot.insert_list(con, sid, [(e.rank, e.domain, e.bucket, e.raw) for e in toplist.entries],
                              [(r.line_no, r.raw, r.reason) for r in toplist.rejects])
         advance, done = progress(len(toplist.entries)) if progress else (None, None)
         writer = BatchWriter(con, sid, progress=advance)

@@ -48,14 +48,15 @@ def finish(con: duckdb.DuckDBPyConnection, snapshot_id: int, status: str, *,
     update(con, snapshot_id, status=status, finished_at=_now(), stats=stats or {}, error=error)
 
 
-def insert_list(con: duckdb.DuckDBPyConnection, snapshot_id: int, entries: list[tuple[int, str, str]],
-                rejects: list[tuple[int, str, str]]) -> None:
-    """Store the list as measured (rank, domain, raw) and the rejected lines kept."""
+def insert_list(con: duckdb.DuckDBPyConnection, snapshot_id: int,
+                entries: list[tuple[int, str, int | None, str]], rejects: list[tuple[int, str, str]]) -> None:
+    """Store the list as measured (rank, domain, bucket, raw) and the rejected lines kept."""
     db.append(con, "list_entries", pa.table({
         "snapshot_id": pa.array([snapshot_id] * len(entries), pa.int32()),
         "rank": pa.array([e[0] for e in entries], pa.int32()),
         "domain": pa.array([e[1] for e in entries], pa.string()),
-        "raw": pa.array([e[2] for e in entries], pa.string()),
+        "bucket": pa.array([e[2] for e in entries], pa.int32()),
+        "raw": pa.array([e[3] for e in entries], pa.string()),
     }))
     db.append(con, "list_rejects", pa.table({
         "snapshot_id": pa.array([snapshot_id] * len(rejects), pa.int32()),

@@ -36,6 +36,7 @@ create table list_entries (
     snapshot_id integer not null,
     rank        integer not null,
     domain      varchar not null,
+    bucket      integer,                 -- rank bucket for bucketed lists (CrUX, Radar), else null
     raw         varchar
 );
 
