@@ -8,6 +8,7 @@ The response carries the :class:`~crawler.dns.site.SiteLookup` as ``response.loo
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from scrapy.http import Response
@@ -62,6 +63,7 @@ class DnsDownloadHandler:
 
     async def close(self) -> None:
         stats = self._crawler.stats
-        for key, value in self.engine.stats_dict().items():
+        for key, value in asdict(self.engine.stats).items():
             stats.set_value(f"dns/{key}", value)
+        stats.set_value("dns/shared_hosts", len(self.shared))
         await self.engine.close()
