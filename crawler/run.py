@@ -93,7 +93,7 @@ def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions) -> d
         "DNS_MAX_INFLIGHT": opts.max_inflight,
         "CONCURRENT_REQUESTS": opts.concurrency,
     })
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(SitesSpider)
     process.crawl(crawler, domains=domains, writer=writer)
     process.start()

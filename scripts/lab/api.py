@@ -1,0 +1,217 @@
+"""Start and stop the lab: ``up`` builds a world and serves it, ``down`` stops it.
+
+The state directory holds the world's files, the servers' configs and logs, and
+``state.json`` (what :func:`up` returns: the resolver's address, the paths of the list, pyasn
+database and truth, the pids). ``chokepoints lab up|down|status`` call these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from chokepoints.errors import LabError
+from scripts.lab import servers
+from scripts.lab.world import FILES, generate
+
+logger = logging.getLogger(__name__)
+
+STATE = "state.json"
+_GENERATED = (*FILES, STATE, "knot.conf", "unbound.conf", "knot.log", "unbound.log", "unbound.pid")
+_RETRIES = 3  # a port taken between picking it and binding it: pick again
+
+
+def _read_state(state_dir: Path) -> dict[str, Any] | None:
+    try:
+        state: dict[str, Any] = json.loads((state_dir / STATE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LabError(f"cannot read {state_dir / STATE}: {exc}") from None
+    return state
+
+
+def _write_state(state_dir: Path, state: dict[str, Any]) -> None:
+    tmp = state_dir / (STATE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(state_dir / STATE)
+
+
+def _clean(state_dir: Path) -> None:
+    for name in _GENERATED:
+        (state_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(state_dir / "knot", ignore_errors=True)
+
+
+def _start_servers(state_dir: Path, sites: int, probe: dict[str, str]) -> dict[str, Any]:
+    """Start Knot and Unbound on free ports and wait until both answer the probe name."""
+    knotd, unbound = servers.find_binary("knotd"), servers.find_binary("unbound")
+    knot_conf, unbound_conf = state_dir / "knot.conf", state_dir / "unbound.conf"
+    knot_log, unbound_log = state_dir / "knot.log", state_dir / "unbound.log"
+    timeout = 30.0 + sites / 4000
+    for attempt in range(1, _RETRIES + 1):
+        knot_port = servers.free_port()
+        port = servers.free_port()
+        while port == knot_port:
+            port = servers.free_port()
+        (state_dir / "knot").mkdir(exist_ok=True)
+        knot_conf.write_text(servers.knot_conf(state_dir, knot_port, state_dir / "root.zone"))
+        unbound_conf.write_text(
+            servers.unbound_conf(
+                state_dir, port, knot_port, state_dir / "unbound-local.conf", sites
+            )
+        )
+        pids = {
+            "knotd": servers.start([knotd, "-c", str(knot_conf)], knot_log, state_dir),
+            "unbound": servers.start(
+                [unbound, "-d", "-c", str(unbound_conf)], unbound_log, state_dir
+            ),
+        }
+        markers = {"knotd": str(knot_conf), "unbound": str(unbound_conf)}
+        try:
+            knot_s = servers.wait_until_answers(
+                knot_port,
+                probe["name"],
+                probe["address"],
+                pid=pids["knotd"],
+                marker=markers["knotd"],
+                log=knot_log,
+                timeout=timeout,
+            )
+            unbound_s = servers.wait_until_answers(
+                port,
+                probe["name"],
+                probe["address"],
+                pid=pids["unbound"],
+                marker=markers["unbound"],
+                log=unbound_log,
+                timeout=timeout,
+            )
+        except LabError as exc:
+            for name, pid in pids.items():
+                servers.stop(pid, markers[name])
+            logs = " ".join(
+                p.read_text(errors="replace") for p in (knot_log, unbound_log) if p.exists()
+            )
+            if attempt < _RETRIES and ("in use" in logs or "bind" in logs.lower()):
+                logger.warning("lab: port collision, retrying (%s)", exc)
+                continue
+            raise
+        return {
+            "resolver": f"{servers.LOOPBACK}:{port}",
+            "knot": f"{servers.LOOPBACK}:{knot_port}",
+            "pids": pids,
+            "configs": markers,
+            "logs": {"knotd": str(knot_log), "unbound": str(unbound_log)},
+            "ready_s": {"knotd": round(knot_s, 2), "unbound": round(unbound_s, 2)},
+        }
+    raise LabError("could not start the lab's servers")  # pragma: no cover
+
+
+def up(
+    state_dir: Path,
+    *,
+    sites: int = 1000,
+    seed: int = 1,
+    list_path: Path | None = None,
+    data_dir: Path | None = None,
+    world_date: date | None = None,
+) -> dict[str, Any]:
+    """Generate a world into *state_dir* and serve it; return (and write) ``state.json``.
+
+    A lab already running in *state_dir* is stopped first and its world replaced.
+
+    :param state_dir: where the world, configs, logs and ``state.json`` go.
+    :param sites: sites in the world's list.
+    :param seed: the world's random seed.
+    :param list_path: a real top list to take the domains from.
+    :param data_dir: the shared reference data (default ``<repo>/../shared/data``).
+    :param world_date: the world's date (default: the list's, else a fixed date).
+    :raises LabError: when a server is missing, fails to start, or the data is unusable.
+    """
+    state_dir = state_dir.expanduser().resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    down(state_dir)
+    servers.find_binary("knotd")
+    servers.find_binary("unbound")
+    _clean(state_dir)
+    t0 = time.monotonic()
+    world = generate(
+        state_dir,
+        sites=sites,
+        seed=seed,
+        list_path=list_path,
+        data_dir=data_dir,
+        world_date=world_date,
+    )
+    t1 = time.monotonic()
+    running = _start_servers(state_dir, world["sites"], world["probe"])
+    t2 = time.monotonic()
+    state: dict[str, Any] = {
+        "state_dir": str(state_dir),
+        **{k: running[k] for k in ("resolver", "knot")},
+        "list": str(state_dir / "list.csv"),
+        "asn_db": str(state_dir / "ipasn.dat"),
+        "truth": str(state_dir / "truth.csv"),
+        "world": str(state_dir / "world.json"),
+        "zone": str(state_dir / "root.zone"),
+        "sites": world["sites"],
+        "present": world["present"],
+        "seed": seed,
+        "date": world["date"],
+        "probe": world["probe"],
+        **{k: running[k] for k in ("pids", "configs", "logs")},
+        "timings": {
+            "generate_s": round(t1 - t0, 2),
+            "start_s": round(t2 - t1, 2),
+            **{f"{k}_ready_s": v for k, v in running["ready_s"].items()},
+        },
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _write_state(state_dir, state)
+    logger.info("lab up: %d sites, resolver %s", state["sites"], state["resolver"])
+    return state
+
+
+def down(state_dir: Path) -> bool:
+    """Stop the servers :func:`up` started in *state_dir*; True if something was running.
+
+    Each pid is checked to still be our server (its command line names our config) before it
+    is signalled, and checked gone afterwards; the pids are then removed from ``state.json``.
+    """
+    state_dir = state_dir.expanduser().resolve()
+    state = _read_state(state_dir)
+    if state is None:
+        return False
+    pids: dict[str, int] = state.get("pids") or {}
+    configs: dict[str, str] = state.get("configs") or {}
+    stopped = False
+    for name, pid in sorted(pids.items()):
+        marker = configs.get(name) or str(state_dir)
+        stopped |= servers.stop(int(pid), marker)
+    if pids:
+        state["pids"] = {}
+        state["stopped_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        _write_state(state_dir, state)
+    return stopped
+
+
+def status(state_dir: Path) -> dict[str, Any] | None:
+    """The lab's state with ``running`` per server, or ``None`` when none of them runs."""
+    state_dir = state_dir.expanduser().resolve()
+    state = _read_state(state_dir)
+    if state is None or not state.get("pids"):
+        return None
+    configs: dict[str, str] = state.get("configs") or {}
+    running = {
+        name: servers.is_running(int(pid), configs.get(name) or str(state_dir))
+        for name, pid in state["pids"].items()
+    }
+    if not any(running.values()):
+        return None
+    return {**state, "running": running, "healthy": all(running.values())}

@@ -1,0 +1,243 @@
+"""The real data a lab world is built from: providers' published ranges at the world's date,
+and small real ASes with their prefixes from a RIB-derived pyasn database.
+
+:func:`build_inventory` turns them into address pools: one per registry provider (from its
+published ranges; for providers that publish none, from the prefixes its registry ASNs
+originated in the RIB), and one per long-tail hoster (a real small AS that no registry
+provider claims). All pools are overlap-free across owners (see
+:class:`~scripts.lab.addresses.PrefixIndex`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from crawler.ranges import RangeVersion, nearest_versions
+from crawler.registry import Registry
+from scripts.lab.addresses import RESERVED_OWNER, Block, Pool, PrefixIndex, parse_prefix
+from scripts.lab.naming import hoster_name
+
+logger = logging.getLogger(__name__)
+
+RANGES_DIR = "provider_ranges"
+RIB_FILE = "ip2asn/pyasn/ipasn_20140513.dat.gz"
+#: blocks per pool and IP version
+POOL_SIZE = {4: 48, 6: 16}
+#: the published service a purpose's addresses come from, where the feed names services
+PREFERRED_SERVICES: dict[tuple[str, str], frozenset[str]] = {
+    ("aws", "hosting"): frozenset({"EC2"}),
+    ("aws", "cdn"): frozenset({"CLOUDFRONT"}),
+    ("aws", "dns"): frozenset({"ROUTE53"}),
+    ("microsoft", "hosting"): frozenset({"AzureCloud", "AzureAppService"}),
+    ("microsoft", "cdn"): frozenset({"AzureFrontDoor"}),
+}
+#: long-tail ASes: how many prefixes they announce, and of what lengths
+_SMALL_AS_PREFIXES = range(1, 9)
+_SMALL_AS_PLEN = range(16, 25)
+
+
+def _reserved_asn(asn: int) -> bool:
+    return asn in (0, 23456) or 64496 <= asn <= 131071 or asn >= 4_200_000_000
+
+
+@dataclass(slots=True)
+class Hoster:
+    """A long-tail hosting company: a real small AS and a made-up domain for its servers."""
+
+    asn: int
+    domain: str
+    pool: Pool
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Everything a world draws addresses from, and where it came from."""
+
+    pools: dict[str, Pool]
+    purpose_pools: dict[tuple[str, str], Pool]
+    hosters: list[Hoster]
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rib: str = ""
+
+    def pool(self, provider: str, purpose: str) -> Pool:
+        """The pool for *provider* serving *purpose* (hosting, cdn, dns, email)."""
+        return self.purpose_pools.get((provider, purpose)) or self.pools[provider]
+
+    def blocks(self) -> list[Block]:
+        """Every block of every pool, once, sorted by version and address."""
+        seen: dict[tuple[int, int, int], Block] = {}
+        pools = [
+            *self.pools.values(),
+            *self.purpose_pools.values(),
+            *(h.pool for h in self.hosters),
+        ]
+        for pool in pools:
+            for block in (*pool.v4, *pool.v6):
+                seen.setdefault((block.version, block.start, block.plen), block)
+        return [seen[k] for k in sorted(seen)]
+
+
+def read_rib(path: Path) -> dict[int, list[str]]:
+    """Read a pyasn ``.dat[.gz]`` file: ASN -> the prefixes it originates (file order)."""
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("ascii")
+    by_asn: dict[int, list[str]] = defaultdict(list)
+    for line in text.splitlines():
+        if line and line[0] != ";":
+            prefix, _, asn = line.partition("\t")
+            if asn.isdigit():
+                by_asn[int(asn)].append(prefix)
+    return by_asn
+
+
+Parsed = tuple[int, int, int]
+
+
+def _parsed(prefixes: Iterable[str]) -> set[Parsed]:
+    return {p for p in (parse_prefix(x) for x in prefixes) if p is not None}
+
+
+def _choose(
+    index: PrefixIndex,
+    candidates: Iterable[Parsed],
+    owner: str,
+    asn: int,
+    rng: random.Random,
+    limit: dict[int, int],
+    *,
+    register: bool,
+) -> Pool:
+    """Pick up to *limit* non-overlapping blocks per version from *candidates*, at random."""
+    parsed = sorted(set(candidates))
+    rng.shuffle(parsed)
+    pool = Pool(owner, [], [])
+    for version, start, plen in parsed:
+        chosen = pool.v4 if version == 4 else pool.v6
+        if len(chosen) >= limit[version] or index.conflicts(version, start, plen, owner):
+            continue
+        chosen.append(Block(version, start, plen, asn, owner))
+        if register:
+            index.add(version, start, plen, owner)
+    return pool
+
+
+def build_inventory(
+    registry: Registry,
+    data_dir: Path,
+    when: date,
+    rng: random.Random,
+    *,
+    hosters: int,
+    taken_domains: set[str],
+) -> Inventory:
+    """Build the address pools of a world dated *when*.
+
+    :param registry: the provider registry (whose ASNs the long tail must avoid).
+    :param data_dir: the shared reference data folder.
+    :param when: the world's date: each provider's ranges are the version nearest it.
+    :param rng: the world's random generator (consumed deterministically).
+    :param hosters: how many long-tail hosters (small real ASes) to create.
+    :param taken_domains: names hosters' domains must not collide with (updated in place).
+    """
+    versions: dict[str, RangeVersion] = {
+        p: v
+        for p, v in nearest_versions(data_dir / RANGES_DIR, when).items()
+        if p in registry.providers and registry.providers[p].asns
+    }
+    index = PrefixIndex()
+    by_service: dict[str, dict[str, set[Parsed]]] = {}
+    for provider, version in sorted(versions.items()):
+        services: dict[str, set[Parsed]] = defaultdict(set)
+        for row in version.rows():
+            parsed = parse_prefix(row.prefix)
+            if parsed is not None:
+                services[row.service or ""].add(parsed)
+                index.add(*parsed, provider)
+        by_service[provider] = services
+    rib = read_rib(data_dir / RIB_FILE)
+    claimed = {asn for p in registry.providers.values() for asn in p.asns}
+    for asn in sorted(claimed):
+        owner = registry.provider_for_asn(asn) or RESERVED_OWNER
+        for parsed in _parsed(rib.get(asn, [])):
+            index.add(*parsed, owner)
+    index.freeze()
+
+    inv = Inventory(pools={}, purpose_pools={}, hosters=[], rib=RIB_FILE)
+    for provider, services in sorted(by_service.items()):
+        asn = registry.providers[provider].asns[0]
+        everything: set[Parsed] = set().union(*services.values())
+        inv.pools[provider] = _choose(
+            index, everything, provider, asn, rng, POOL_SIZE, register=False
+        )
+        for (pid, purpose), wanted in sorted(PREFERRED_SERVICES.items()):
+            subset: set[Parsed] = set().union(*(services.get(s, set()) for s in sorted(wanted)))
+            if pid == provider and subset:
+                pool = _choose(index, subset, provider, asn, rng, POOL_SIZE, register=False)
+                if pool.v4:
+                    inv.purpose_pools[(provider, purpose)] = pool
+        v = versions[provider]
+        inv.versions[provider] = {
+            "date": v.date.isoformat(),
+            "format": v.format,
+            "files": [str(p.relative_to(data_dir)) for p in v.paths],
+        }
+    for provider in sorted(set(registry.providers) - set(versions)):
+        p = registry.providers[provider]
+        if not p.asns:
+            continue
+        prefixes = _parsed(x for asn in p.asns for x in rib.get(asn, []))
+        pool = _choose(index, prefixes, provider, p.asns[0], rng, {4: 4, 6: 0}, register=True)
+        if pool.v4:
+            inv.pools[provider] = pool
+            inv.versions[provider] = {"date": None, "format": "rib", "files": [RIB_FILE]}
+
+    small = sorted(
+        asn
+        for asn, pfx in rib.items()
+        if asn not in claimed
+        and not _reserved_asn(asn)
+        and len(pfx) in _SMALL_AS_PREFIXES
+        and all(int(x.rsplit("/", 1)[1]) in _SMALL_AS_PLEN for x in pfx)
+    )
+    rng.shuffle(small)
+    candidates = iter(small)
+    orphans = sorted(p for p in registry.providers if p not in inv.pools)
+    for asn in candidates:
+        if len(inv.hosters) >= hosters and not orphans:
+            break
+        pool = _choose(index, _parsed(rib[asn]), f"as{asn}", asn, rng, {4: 4, 6: 0}, register=True)
+        if not pool.v4:
+            continue
+        if orphans:  # no address evidence at all: a small AS's space is assigned to it
+            provider = orphans.pop(0)
+            asns = registry.providers[provider].asns
+            if asns:  # re-originated by the provider's own AS in the world's pyasn db
+                blocks = [Block(b.version, b.start, b.plen, asns[0], provider) for b in pool.v4]
+                pool = Pool(provider, blocks, [])
+            inv.pools[provider] = pool
+            inv.versions[provider] = {
+                "date": None,
+                "format": "assigned",
+                "files": [RIB_FILE],
+                "from_asn": asn,
+            }
+            continue
+        domain = hoster_name(rng)
+        while domain in taken_domains or any(
+            registry.match_suffix(kind, f"ns1.{domain}") for kind in ("ns", "mx", "cname")
+        ):
+            domain = hoster_name(rng)
+        taken_domains.add(domain)
+        inv.hosters.append(Hoster(asn, domain, pool))
+    logger.info(
+        "inventory: %d provider pools, %d long-tail hosters", len(inv.pools), len(inv.hosters)
+    )
+    return inv

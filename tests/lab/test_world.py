@@ -1,0 +1,196 @@
+"""The world generator: deterministic, consistent with its truth, realistic in shape.
+
+The truth check re-derives every site's dependencies from the files alone (the zone, the
+resolver's apex NS, the world's pyasn database and the registry), following DESIGN.md's
+attribution rules, and requires exactly the rows of ``truth.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import json
+import random
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import dns.rdatatype
+import dns.zone
+import pyasn
+import pytest
+
+from crawler import registry as registry_mod
+from crawler.toplists import normalise_domain
+from scripts.lab import naming
+from scripts.lab.world import FILES, default_data_dir, generate
+
+DATA = default_data_dir()
+pytestmark = pytest.mark.skipif(
+    not (DATA / "provider_ranges").is_dir(), reason=f"reference data not found at {DATA}"
+)
+SITES = 600
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    generate(out, sites=SITES, seed=7)
+    return out
+
+
+def _records(zone_file: Path) -> dict[str, dict[str, list[str]]]:
+    zone = dns.zone.from_file(str(zone_file), origin=".", relativize=False)
+    out: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    for name, rdataset in zone.iterate_rdatasets():
+        key = name.to_text().rstrip(".")
+        out[key][dns.rdatatype.to_text(rdataset.rdtype)] = [r.to_text() for r in rdataset]
+    return out
+
+
+def _apex_ns(local_conf: Path) -> dict[str, list[str]]:
+    ns: dict[str, list[str]] = defaultdict(list)
+    for match in re.finditer(
+        r'local-data: "([^ ]+)\. \d+ IN NS ([^ ]+)\."', local_conf.read_text()
+    ):
+        ns[match[1]].append(match[2])
+    return ns
+
+
+def derive_truth(world_dir: Path) -> set[tuple[str, str, str]]:
+    """Attribute every site from the world's files alone (DESIGN.md, "Attribution")."""
+    reg = registry_mod.load()
+    rec = _records(world_dir / "root.zone")
+    asndb = pyasn.pyasn(str(world_dir / "ipasn.dat"))
+
+    def label(address: str) -> str:
+        asn = asndb.lookup(address)[0]
+        assert asn is not None, address
+        return reg.provider_for_asn(asn) or f"as{asn}"
+
+    def addresses(name: str) -> tuple[list[str], list[str]]:
+        chain = []
+        while "CNAME" in rec.get(name, {}):
+            name = rec[name]["CNAME"][0].rstrip(".")
+            chain.append(name)
+        return rec.get(name, {}).get("A", []) + rec.get(name, {}).get("AAAA", []), chain
+
+    out: set[tuple[str, str, str]] = set()
+    for domain, ns_hosts in _apex_ns(world_dir / "unbound-local.conf").items():
+        apex, _ = addresses(domain)
+        www, chain = addresses(f"www.{domain}")
+        out |= {(domain, "hosting", label(a)) for a in apex + www}
+        out |= {(domain, "cdn", hit[0]) for n in chain if (hit := reg.match_suffix("cname", n))}
+        for host in ns_hosts:
+            if hit := reg.match_suffix("ns", host):
+                out.add((domain, "dns", hit[0]))
+            elif host.endswith("." + domain):
+                out.add((domain, "dns", domain))
+            else:
+                out |= {(domain, "dns", label(a)) for a in addresses(host)[0]}
+        for mx in rec.get(domain, {}).get("MX", []):
+            host = mx.split()[1].rstrip(".")
+            if hit := reg.match_suffix("mx", host):
+                out.add((domain, "email", hit[0]))
+            elif host.endswith("." + domain):
+                out.add((domain, "email", domain))
+            else:
+                out.add((domain, "email", normalise_domain(host)))
+    return out
+
+
+def _truth(world_dir: Path) -> list[dict[str, str]]:
+    with (world_dir / "truth.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_deterministic(world_dir: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    generate(again, sites=SITES, seed=7)
+    for name in FILES:
+        assert (again / name).read_bytes() == (world_dir / name).read_bytes(), name
+    other = tmp_path / "other"
+    generate(other, sites=SITES, seed=8)
+    assert (other / "truth.csv").read_bytes() != (world_dir / "truth.csv").read_bytes()
+
+
+def test_truth_is_derivable_from_the_records(world_dir: Path) -> None:
+    rows = {(r["domain"], r["layer"], r["provider"]) for r in _truth(world_dir)}
+    assert len(rows) == len(_truth(world_dir)), "duplicate truth rows"
+    assert derive_truth(world_dir) == rows
+
+
+def test_list_absent_sites_and_shape(world_dir: Path) -> None:
+    with (world_dir / "list.csv").open() as fh:
+        listed = [(int(r["rank"]), r["domain"]) for r in csv.DictReader(fh)]
+    assert [rank for rank, _ in listed] == list(range(1, SITES + 1))
+    truth = _truth(world_dir)
+    present = {r["domain"] for r in truth}
+    rec = _records(world_dir / "root.zone")
+    absent = [d for _, d in listed if d not in present]
+    assert 0 < len(absent) < SITES * 0.04
+    for domain in absent:  # NXDOMAIN: no name at or below the site
+        assert not any(n == domain or n.endswith("." + domain) for n in rec)
+    layers: dict[str, set[str]] = defaultdict(set)
+    for r in truth:
+        layers[r["layer"]].add(r["domain"])
+    assert layers["hosting"] == layers["dns"] == present
+    assert 0.25 < len(layers["cdn"]) / len(present) < 0.45
+    assert 0.70 < len(layers["email"]) / len(present) < 0.90
+    hosting = [r["provider"] for r in truth if r["layer"] == "hosting"]
+    assert 0.15 < sum(p.startswith("as") for p in hosting) / len(hosting) < 0.35
+    world: dict[str, Any] = json.loads((world_dir / "world.json").read_text())
+    assert world["sites"] == SITES and world["present"] == len(present)
+    assert world["summary"]["cdn"]["hhi"] > world["summary"]["hosting"]["hhi"] > 0
+
+
+def test_addresses_are_public_and_in_the_asn_db(world_dir: Path) -> None:
+    asndb = pyasn.pyasn(str(world_dir / "ipasn.dat"))
+    rec = _records(world_dir / "root.zone")
+    seen = 0
+    for name, types in rec.items():
+        for address in types.get("A", []) + types.get("AAAA", []):
+            if name == "ns.lab.invalid":
+                continue
+            seen += 1
+            assert ipaddress.ip_address(address).is_global, (name, address)
+            assert asndb.lookup(address)[0] is not None, (name, address)
+    assert seen > SITES
+
+
+def test_real_list_and_its_date(tmp_path: Path) -> None:
+    radar = DATA / "toplists" / "cloudflare_radar" / "radar_top-1000_2026-04-21.csv.gz"
+    world = generate(tmp_path, sites=200, seed=1, list_path=radar)
+    assert world["date"] == "2026-04-21" and world["date_source"] == "list"
+    assert world["ranges"]["aws"]["date"] == "2026-08-21"
+    with (tmp_path / "list.csv").open() as fh:
+        assert next(csv.DictReader(fh))["domain"] == "0xrpc.io"
+    opendns = DATA / "toplists" / "opendns_top10k_2014" / "opendns-top-domains_2014-06-04.txt"
+    world = generate(tmp_path, sites=200, seed=1, list_path=opendns)
+    assert world["date"] == "2014-06-04" and world["ranges"]["aws"]["date"] == "2015-12-23"
+    rows = {(r["domain"], r["layer"], r["provider"]) for r in _truth(tmp_path)}
+    assert derive_truth(tmp_path) == rows
+
+
+def test_templates_name_hosts_under_their_providers_suffixes() -> None:
+    reg = registry_mod.load()
+    rng = random.Random(3)
+    for _ in range(20):
+        for provider in naming.NS_TEMPLATES:
+            p = reg.providers[provider]
+            for host in naming.ns_names(provider, p.ns_suffixes, rng):
+                hit = reg.match_suffix("ns", host)
+                assert hit is not None and hit[0] == provider, host
+        for provider in naming.MX_TEMPLATES:
+            p = reg.providers[provider]
+            for _, host in naming.mx_names(provider, p.mx_suffixes, rng, "example.com", "tok"):
+                hit = reg.match_suffix("mx", host)
+                assert hit is not None and hit[0] == provider, host
+        for provider in naming.CDN_TEMPLATES:
+            p = reg.providers[provider]
+            chain = naming.cdn_chain(provider, p.cname_suffixes, rng, "example.com", "tok")
+            assert 1 <= len(chain) <= 2
+            for host in chain:
+                hit = reg.match_suffix("cname", host)
+                assert hit is not None and hit[0] == provider, host
