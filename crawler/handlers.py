@@ -1,12 +1,15 @@
-"""Scrapy download handler for ``dns://<site>`` requests: a thin adapter around
+"""Scrapy download handler for ``dns://`` requests: a thin adapter around
 :func:`crawler.dns.site.lookup_site`.
 
+A request carries a batch of sites in ``meta["domains"]`` (see :mod:`crawler.spiders`); the
+handler looks them all up concurrently and returns them, in order, as ``response.lookups``
+(:class:`~crawler.dns.site.SiteLookup` objects) with ``response.elapsed_ms`` per site.
 One :class:`~crawler.dns.engine.DnsEngine` (and one name-server cache) serves the whole crawl.
-The response carries the :class:`~crawler.dns.site.SiteLookup` as ``response.lookup``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -22,11 +25,11 @@ if TYPE_CHECKING:
 
 
 class DnsResponse(Response):
-    """A response whose payload is a site's DNS lookup, not bytes."""
+    """A response whose payload is a batch of sites' DNS lookups, not bytes."""
 
-    def __init__(self, *args: Any, lookup: Any = None, elapsed_ms: float = 0.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lookups: list[Any], elapsed_ms: list[float], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lookup = lookup
+        self.lookups = lookups
         self.elapsed_ms = elapsed_ms
 
 
@@ -52,13 +55,16 @@ class DnsDownloadHandler:
     def from_crawler(cls, crawler: Crawler) -> DnsDownloadHandler:
         return cls(crawler)
 
-    async def download_request(self, request: Request) -> Response:
-        domain = request.url.removeprefix("dns://").rstrip("/")
+    async def _timed(self, domain: str) -> tuple[Any, float]:
         t0 = time.perf_counter()
         lookup = await lookup_site(self.engine, domain, self.shared)
+        return lookup, (time.perf_counter() - t0) * 1000
+
+    async def download_request(self, request: Request) -> Response:
+        done = await asyncio.gather(*(self._timed(d) for d in request.meta["domains"]))
         return DnsResponse(
-            url=request.url, request=request, lookup=lookup,
-            elapsed_ms=(time.perf_counter() - t0) * 1000,
+            url=request.url, request=request,
+            lookups=[lookup for lookup, _ in done], elapsed_ms=[ms for _, ms in done],
         )
 
     async def close(self) -> None:

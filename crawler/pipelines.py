@@ -28,7 +28,8 @@ class StoragePipeline:
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         assert self.writer is not None
-        self.writer.add(item["lookup"], item["elapsed_ms"])
+        for lookup, ms in zip(item["lookups"], item["elapsed_ms"], strict=True):
+            self.writer.add(lookup, ms)
         return item
 
     def close_spider(self, spider: Any = None) -> None:

@@ -40,6 +40,7 @@ class CrawlOptions:
     asn_db: Path | None = None
     registry_path: Path | None = None
     concurrency: int = 300
+    batch_sites: int = 25
     timeout: float = 2.0
     retries: int = 2
     max_inflight: int = 2000
@@ -91,11 +92,12 @@ def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions) -> d
         "DNS_TIMEOUT": opts.timeout,
         "DNS_RETRIES": opts.retries,
         "DNS_MAX_INFLIGHT": opts.max_inflight,
-        "CONCURRENT_REQUESTS": opts.concurrency,
+        "CONCURRENT_REQUESTS": max(1, -(-opts.concurrency // opts.batch_sites)),
+        "DNS_BATCH_SITES": opts.batch_sites,
     })
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SitesSpider)
-    process.crawl(crawler, domains=domains, writer=writer)
+    process.crawl(crawler, domains=domains, writer=writer, batch_sites=opts.batch_sites)
     process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())

