@@ -125,7 +125,7 @@ def append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | dict[str
         con.execute(f"insert into {table} by name select * from _append_batch")
     finally:
         con.unregister("_append_batch")
-    return batch.num_rows
+    return int(batch.num_rows)
 
 
 def fetch_dicts(

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from chokepoints import db
+from chokepoints.config import DEFAULT_CACHE_DIR
 from crawler import asn as asn_mod
 from crawler import attribution, registry, snapshot
 from crawler.store import BatchWriter
@@ -44,7 +45,7 @@ class CrawlOptions:
     timeout: float = 2.0
     retries: int = 2
     max_inflight: int = 2000
-    cache_dir: Path = Path.home() / ".cache" / "chokepoints"
+    cache_dir: Path = DEFAULT_CACHE_DIR
     offline: bool = False
     lab: bool = False
 

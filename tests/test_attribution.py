@@ -118,7 +118,8 @@ def test_reattribution_replaces_rows_with_the_new_registry(con, asndb, tmp_path:
     before = deps(con, sid)
     # A registry that learns AS64500 is "smallhost".
     text = registry.load().path
-    extra = Path(text).read_text() + '\n[[provider]]\nid = "smallhost"\nname = "Small Host"\norg = "Small"\nasns = [64500]\n'
+    extra = Path(text).read_text() + (
+        '\n[[provider]]\nid = "smallhost"\nname = "Small Host"\norg = "Small"\nasns = [64500]\n')
     p = tmp_path / "providers.toml"
     p.write_text(extra)
     reg2 = registry.load(p)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from hypothesis import given
@@ -48,7 +49,7 @@ def test_hhi_never_lower_after_a_merge(xs: list[int], data) -> None:  # type: ig
 def test_cr_grows_with_k_and_ends_at_one(xs: list[int]) -> None:
     s = shares(xs)
     crs = [metrics.cr(s, k) for k in range(1, len(s) + 1)]
-    assert all(b >= a - 1e-12 for a, b in zip(crs, crs[1:], strict=False))
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(crs))
     assert math.isclose(crs[-1], 1.0, rel_tol=1e-9)
 
 

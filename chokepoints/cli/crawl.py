@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,11 +20,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from chokepoints.cli.options import DEFAULT_DB, DEFAULT_LAB_DIR, DbPath, LabDir
+from chokepoints.cli.options import DEFAULT_CACHE_DIR, DEFAULT_DB, DEFAULT_LAB_DIR, CacheDir, DbPath, LabDir
 from chokepoints.errors import UserError
 
+if TYPE_CHECKING:
+    from crawler.run import ProgressFactory
 
-def _progress_factory(console: Console, enabled: bool) -> Callable[[int], tuple[Callable[[int], None], Callable[[], None]]] | None:
+
+def _progress_factory(console: Console, enabled: bool) -> ProgressFactory | None:
     if not enabled:
         return None
 
@@ -61,7 +64,7 @@ def crawl(
         "The top list: a file (rank,domain csv; one domain a line; Radar csv; CrUX bucket,domain; "
         ".gz/.zip of these) or a name: tranco. Default: tranco, or the lab's list with --lab."))] = None,
     top: Annotated[int | None, typer.Option("--top", "-n", min=1, help="Measure only the first N sites.")] = None,
-    list_date: Annotated[str | None, typer.Option("--list-date", help="Date of the list to fetch (YYYY-MM-DD).")] = None,
+    list_date: Annotated[str | None, typer.Option("--list-date", help="Date of the list to fetch, YYYY-MM-DD.")] = None,
     list_id: Annotated[str | None, typer.Option("--list-id", help="Tranco list ID to fetch (pins the list).")] = None,
     list_format: Annotated[str | None, typer.Option("--list-format", help=(
         "Force the file format: rank_domain, domain_lines, radar_csv, crux_bucket."))] = None,
@@ -79,8 +82,7 @@ def crawl(
         "Measure the running lab: take its resolver, ASN database and list from its state.json."))] = False,
     lab_dir: LabDir = DEFAULT_LAB_DIR,
     db_path: DbPath = DEFAULT_DB,
-    cache_dir: Annotated[Path, typer.Option("--cache-dir", file_okay=False, help="Downloads cache.")] = (
-        Path.home() / ".cache" / "chokepoints"),
+    cache_dir: CacheDir = DEFAULT_CACHE_DIR,
     offline: Annotated[bool, typer.Option("--offline", help="Never download: use files and the cache only.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Print the report when done.")] = True,

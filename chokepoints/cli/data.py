@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from chokepoints.cli.options import DEFAULT_CACHE_DIR, CacheDir
 from chokepoints.errors import UserError
 
 app = typer.Typer(help="Fetch and convert reference data (ASN databases).", no_args_is_help=True)
@@ -20,8 +21,8 @@ def rib(
         "Convert these local MRT dumps instead of downloading (repeatable)."))] = None,
     pfx2as: Annotated[bool, typer.Option("--pfx2as", help=(
         "Fetch CAIDA's RouteViews prefix-to-AS table instead of the full RIB (quick)."))] = False,
-    out: Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False, help="Where to write the pyasn file.")] = None,
-    cache_dir: Annotated[Path, typer.Option("--cache-dir", file_okay=False)] = Path.home() / ".cache" / "chokepoints",
+    out: Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False, help="The pyasn file to write.")] = None,
+    cache_dir: CacheDir = DEFAULT_CACHE_DIR,
 ) -> None:
     """Build a pyasn database for a date: the full RouteViews RIB converted with pyasn's own
     MRT parser, or (--pfx2as) CAIDA's prefix-to-AS file. Prints the file's path; pass it to

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from chokepoints.config import DEFAULT_CACHE_DIR
 from chokepoints.db import DEFAULT_DB
 
 DbPath = Annotated[
@@ -18,5 +19,8 @@ SnapshotOpt = Annotated[
 LabDir = Annotated[
     Path, typer.Option("--lab-dir", help="Folder holding the lab's world and state.json.", file_okay=False),
 ]
+CacheDir = Annotated[
+    Path, typer.Option("--cache-dir", file_okay=False, help="Cache for downloads (env CHOKEPOINTS_CACHE)."),
+]
 DEFAULT_LAB_DIR = Path(".lab")
-__all__ = ["DEFAULT_DB", "DEFAULT_LAB_DIR", "DbPath", "LabDir", "SnapshotOpt"]
+__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_DB", "DEFAULT_LAB_DIR", "CacheDir", "DbPath", "LabDir", "SnapshotOpt"]
