@@ -197,14 +197,16 @@ def python_client(args: argparse.Namespace, which: str, names_file: Path, querie
     return result
 
 
-def dnsperf_client(args: argparse.Namespace, names: list[str], workdir: Path) -> dict[str, Any]:
+def run_dnsperf(dnsperf: str, resolver: str, lines: list[str], workdir: Path, *, seconds: float,
+                concurrency: int) -> dict[str, Any]:  # fmt: skip
+    """Run dnsperf on ``lines`` ("name TYPE") against ``resolver``; its figures and peak RSS."""
     data = workdir / "dnsperf.txt"
-    data.write_text("".join(f"{n} A\n" for n in names))
+    data.write_text("".join(f"{line}\n" for line in lines))
     from crawler.dns import parse_resolver
 
-    host, port = parse_resolver(args.resolver)
-    command = [args.dnsperf, "-s", host, "-p", str(port), "-d", str(data), "-l",
-               str(args.dnsperf_seconds), "-q", str(args.concurrency), "-t", "2"]  # fmt: skip
+    host, port = parse_resolver(resolver)
+    command = [dnsperf, "-s", host, "-p", str(port), "-d", str(data), "-l",
+               str(seconds), "-q", str(concurrency), "-t", "2"]  # fmt: skip
     text, rss, cpu = run_child(command)
 
     def number(label: str) -> float:
@@ -213,8 +215,13 @@ def dnsperf_client(args: argparse.Namespace, names: list[str], workdir: Path) ->
 
     sent, completed = number("Queries sent"), number("Queries completed")
     qps = number("Queries per second")
-    return {"queries": int(sent), "seconds": sent / qps if qps else 0.0, "cpu": cpu,
+    return {"queries": int(sent), "seconds": sent / qps if qps else 0.0, "cpu": cpu, "qps": qps,
             "statuses": {"NOERROR": int(completed)}, "rss_kb": rss}  # fmt: skip
+
+
+def dnsperf_client(args: argparse.Namespace, names: list[str], workdir: Path) -> dict[str, Any]:
+    return run_dnsperf(args.dnsperf, args.resolver, [f"{n} A" for n in names], workdir,
+                       seconds=args.dnsperf_seconds, concurrency=args.concurrency)  # fmt: skip
 
 
 # -- main --------------------------------------------------------------------------------------
