@@ -8,6 +8,7 @@ error) or ``interrupted``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from typing import Any
 import duckdb
 
 from chokepoints import db
-from chokepoints.config import DEFAULT_CACHE_DIR
+from chokepoints.config import DEFAULT_CACHE_DIR, loopback_only
+from chokepoints.errors import UserError
 from crawler import asn as asn_mod
 from crawler import attribution, registry, snapshot
 from crawler.store import BatchWriter
@@ -111,6 +113,13 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
     from crawler.toplists import load_list
 
     t0 = time.perf_counter()
+    if loopback_only():
+        opts.offline = True
+        if not opts.resolvers:
+            raise UserError("CHOKEPOINTS_LOOPBACK_ONLY is set: give --resolver (a loopback address) or --lab")
+        for host, port in opts.resolvers:
+            if not ipaddress.ip_address(host).is_loopback:
+                raise UserError(f"CHOKEPOINTS_LOOPBACK_ONLY is set: resolver {host}:{port} is not on loopback")
     toplist = load_list(opts.list_spec, top=opts.top, list_date=opts.list_date, list_id=opts.list_id,
                         fmt=opts.list_format, cache_dir=opts.cache_dir / "lists", offline=opts.offline)
     if not opts.resolvers:

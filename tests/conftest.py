@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import duckdb
 import pytest
 
 from chokepoints import db
+
+# Hermetic: no downloads, no DNS server off loopback, in this process and every subprocess.
+os.environ["CHOKEPOINTS_LOOPBACK_ONLY"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

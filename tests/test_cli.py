@@ -53,6 +53,17 @@ def test_unknown_snapshot(tmp_path: Path) -> None:
     assert "no snapshot 42" in one_line_error(run("report", "--snapshot", "42", "--db", path))
 
 
+def test_loopback_only_mode_refuses_other_resolvers(tmp_path: Path) -> None:
+    lst = tmp_path / "l.txt"
+    lst.write_text("example.com\n")
+    line = one_line_error(run("crawl", "--list", lst, "--db", tmp_path / "c.duckdb", "--asn-db", tmp_path / "x"))
+    assert "give --resolver" in line
+    line = one_line_error(run("crawl", "--list", lst, "--resolver", "192.0.2.1", "--db", tmp_path / "c.duckdb"))
+    assert "not on loopback" in line
+    line = one_line_error(run("crawl", "--list", "tranco", "--resolver", "127.0.0.1:9", "--db", tmp_path / "c.duckdb"))
+    assert "offline" in line
+
+
 def test_crawl_lab_without_a_lab(tmp_path: Path) -> None:
     line = one_line_error(run("crawl", "--lab", "--lab-dir", tmp_path / "lab", "--db", tmp_path / "c.duckdb"))
     assert "no running lab" in line
