@@ -36,8 +36,8 @@ def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
     from scripts.bench_dns import run_child
 
     t0 = time.perf_counter()
-    _, rss_kb, cpu = run_child([sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", str(lab_dir), "--db", str(db),
-               "--no-progress", "--no-summary", *extra])
+    _, rss_kb, cpu = run_child([sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", str(lab_dir),
+                                "--db", str(db), "--no-progress", "--no-summary", *extra])
     wall = time.perf_counter() - t0
     from chokepoints import db as dbm
 
@@ -49,8 +49,8 @@ def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
     finally:
         con.close()
     st = json.loads(stats)
-    return {"wall": wall, "rss_kb": rss_kb, "cpu": cpu, "sites": sites, "dns_seconds": st["dns_seconds"], "queries": st["dns/sent"],
-            "timeouts": st["dns/timeouts"], "pairs": pairs}
+    return {"wall": wall, "rss_kb": rss_kb, "cpu": cpu, "sites": sites, "dns_seconds": st["dns_seconds"],
+            "queries": st["dns/sent"], "timeouts": st["dns/timeouts"], "pairs": pairs}
 
 
 def main(argv: list[str] | None = None) -> int:
