@@ -41,6 +41,8 @@ class CrawlOptions:
     list_format: str | None = None
     resolvers: list[tuple[str, int]] = field(default_factory=list)
     asn_db: Path | None = None
+    asn_db_date: date | None = None
+    list_name: str | None = None
     registry_path: Path | None = None
     concurrency: int = 300
     batch_sites: int = 25
@@ -75,7 +77,7 @@ ProgressFactory = Callable[[int], tuple[Callable[[int], None], Callable[[], None
 def resolve_asn_db(opts: CrawlOptions, when: date) -> asn_mod.AsnDatabase:
     """The pyasn database to use: the one given, or one fetched for the snapshot's date."""
     if opts.asn_db is not None:
-        return asn_mod.open_database(opts.asn_db)
+        return asn_mod.open_database(opts.asn_db, day=opts.asn_db_date)
     from crawler.asn_sources import fetch_pfx2as
 
     path, source, day = fetch_pfx2as(when, opts.cache_dir / "rib", offline=opts.offline)
@@ -128,7 +130,7 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
     when = toplist.list_date or date.today()
     rib = resolve_asn_db(opts, when)
     sid = snapshot.create(
-        con, list_name=toplist.name, settings=opts.recorded(),
+        con, list_name=opts.list_name or toplist.name, settings=opts.recorded(),
         list_source=toplist.source, list_id=toplist.list_id, list_sha256=toplist.sha256,
         list_date=toplist.list_date, list_format=toplist.format, psl_version=toplist.psl_version,
         top_n=opts.top, sites=len(toplist.entries), list_rejected=toplist.rejected,

@@ -99,17 +99,23 @@ def crawl(
 
     console = Console(stderr=True)
     resolvers = [parse_resolver(r) for r in resolver or []]
-    if lab:
-        state = lab_state(lab_dir)
-        resolvers = resolvers or [parse_resolver(state["resolver"])]
-        asn_db = asn_db or Path(state["asn_db"])
-        list_spec = list_spec or state["list"]
     opts = CrawlOptions(
         list_spec=list_spec or "tranco", db_path=db_path, top=top,
         list_date=_parse_date(list_date), list_id=list_id, list_format=list_format,
         resolvers=resolvers, asn_db=asn_db, registry_path=registry, concurrency=concurrency,
         timeout=timeout, retries=retries, cache_dir=cache_dir, offline=offline, lab=lab,
     )
+    if lab:
+        # The lab's world is dated (by the real list it was drawn from): its list, its pyasn
+        # database and the range versions it used all carry that date.
+        state = lab_state(lab_dir)
+        world_date = _parse_date(state.get("date"))
+        opts.resolvers = resolvers or [parse_resolver(state["resolver"])]
+        opts.asn_db = asn_db or Path(state["asn_db"])
+        opts.asn_db_date = world_date if asn_db is None else None
+        if list_spec is None:
+            opts.list_spec, opts.list_name = state["list"], "lab"
+            opts.list_date = opts.list_date or world_date
     con = db.connect(db_path)
     try:
         result = measure(con, opts, progress=_progress_factory(console, progress and console.is_terminal))
