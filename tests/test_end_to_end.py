@@ -105,3 +105,21 @@ def test_lab_mode_crawl_takes_everything_from_the_lab(lab: dict[str, Any], tmp_p
             "--no-progress", "--no-summary")
     assert r.returncode == 0, r.stderr
     assert "50 sites" in r.stderr
+
+
+def test_a_dead_resolver_gives_every_site_a_timeout(tmp_path: Path) -> None:
+    sites = tmp_path / "list.txt"
+    sites.write_text("example.com\nexample.org\nexample.net\n")
+    asndb = tmp_path / "ipasn_20260101.dat"
+    asndb.write_text("; none\n192.0.2.0/24\t64500\n")
+    path = tmp_path / "c.duckdb"
+    r = run("crawl", "--list", sites, "--resolver", "127.0.0.1:9", "--timeout", "0.1", "--retries", "1",
+            "--asn-db", asndb, "--db", path, "--no-progress", "--no-summary")
+    assert r.returncode == 0, r.stderr
+    con = db.connect(path, read_only=True)
+    try:
+        assert con.execute("select status, count(*) from site_outcomes group by 1").fetchall() == [("TIMEOUT", 3)]
+        assert con.execute("select distinct status from dns_answers").fetchall() == [("TIMEOUT",)]
+        assert con.execute("select status from snapshots").fetchall() == [("complete",)]
+    finally:
+        con.close()
