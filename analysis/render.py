@@ -30,7 +30,7 @@ def _snapshot_line(s: dict[str, Any]) -> str:
     return (f"snapshot {s['snapshot_id']} · {s['list_name']} {list_ref} · list date {s.get('list_date') or '?'} · "
             f"{s.get('sites')} sites ({s.get('resolved')} resolved) · resolver {s.get('resolver')} · "
             f"RIB {s.get('rib_date') or '?'} · registry {s.get('registry_version')} · "
-            f"weighting {s.get('weighting')} · {s.get('status')}")
+            f"weighting {s.get('weighting')} · level {s.get('level')} · {s.get('status')}")
 
 
 def print_table(report: dict[str, Any], console: Console, *, top: int = 10) -> None:

@@ -61,8 +61,17 @@ def layer_summary(rows: list[dict[str, Any]], *, sites: int, attributed: int) ->
     }
 
 
-def snapshot_report(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict[str, Any]:
-    """The whole report of one snapshot as plain data (what ``--format json`` prints)."""
+LEVELS = ("provider", "org")
+
+
+def snapshot_report(con: duckdb.DuckDBPyConnection, snapshot_id: int, level: str = "provider") -> dict[str, Any]:
+    """The whole report of one snapshot as plain data (what ``--format json`` prints).
+
+    :param level: ``provider`` (services apart: AWS, CloudFront, Route 53) or ``org``
+        (grouped by the registry's organisation: all of them are Amazon).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}")
     params = {"sid": snapshot_id}
     snap = db.fetch_dicts(con, "select * from snapshots where snapshot_id = ?", [snapshot_id])[0]
     counts = db.fetch_dicts(con, db.sql_text("analysis", "snapshot_sites.sql"), params)[0]
@@ -72,12 +81,13 @@ def snapshot_report(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict[st
     names = {r["provider"]: r["name"] for r in db.fetch_dicts(
         con, "select provider, name from providers where snapshot_id = ?", [snapshot_id])}
     by_layer: dict[str, list[dict[str, Any]]] = {layer: [] for layer in LAYERS}
-    for r in db.fetch_dicts(con, db.sql_text("analysis", "layer_providers.sql"), params):
+    for r in db.fetch_dicts(con, db.sql_text("analysis", "layer_providers.sql"), {**params, "level": level}):
         r["name"] = names.get(r["provider"])
         by_layer.setdefault(r["layer"], []).append(r)
     snapshot = {k: _jsonable(snap.get(k)) for k in SNAPSHOT_FIELDS}
     snapshot["resolved"] = int(counts["resolved"] or 0)
     snapshot["weighting"] = "uniform"
+    snapshot["level"] = level
     return {
         "snapshot": snapshot,
         "layers": {

@@ -123,3 +123,58 @@ def test_a_dead_resolver_gives_every_site_a_timeout(tmp_path: Path) -> None:
         assert con.execute("select status from snapshots").fetchall() == [("complete",)]
     finally:
         con.close()
+
+
+def test_reattribution_equals_a_fresh_crawl_with_the_new_registry(
+    crawled: Path, lab: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    import datasets
+
+    work = tmp_path / "c.duckdb"
+    shutil.copy(crawled, work)
+    con = db.connect(work, read_only=True)
+    try:
+        (asn_provider,) = con.execute(
+            "select provider from dependencies where layer = 'hosting' and provider like 'as%' "
+            "group by 1 order by count(*) desc, 1 limit 1").fetchall()[0]
+    finally:
+        con.close()
+    # The improved registry learns who that AS is.
+    registry = tmp_path / "providers.toml"
+    registry.write_text(datasets.path("providers.toml").read_text() + (
+        f'\n[[provider]]\nid = "newco"\nname = "NewCo Hosting"\norg = "NewCo"\n'
+        f'asns = [{asn_provider[2:]}]\nasns_source = "https://bgp.tools/as/{asn_provider[2:]}"\n'))
+    r = run("attribute", "--snapshot", "1", "--registry", registry, "--db", work)
+    assert r.returncode == 0, r.stderr
+    r = run("crawl", "--resolver", lab["resolver"], "--asn-db", lab["asn_db"], "--list", lab["list"],
+            "--registry", registry, "--db", work, "--no-progress", "--no-summary", "--timeout", "1")
+    assert r.returncode == 0, r.stderr
+    con = db.connect(work, read_only=True)
+    try:
+        def deps(sid: int) -> set[tuple[Any, ...]]:
+            return set(con.execute(
+                "select domain, layer, provider, evidence, evidence_value, private from dependencies "
+                "where snapshot_id = ?", [sid]).fetchall())
+
+        assert deps(1) == deps(2)
+        assert any(p == "newco" for _, _, p, *_ in deps(1))
+        hashes = con.execute("select registry_hash from snapshots order by snapshot_id").fetchall()
+        assert hashes[0] == hashes[1]
+    finally:
+        con.close()
+
+
+def test_org_level_merges_services_into_organisations(crawled: Path) -> None:
+    by_provider = json.loads(run("report", "--format", "json", "--db", crawled).stdout)
+    by_org = json.loads(run("report", "--format", "json", "--level", "org", "--db", crawled).stdout)
+    assert by_org["snapshot"]["level"] == "org"
+    for layer, data in by_org["layers"].items():
+        finer = by_provider["layers"][layer]
+        # Merging providers into organisations never lowers concentration (HHI is superadditive).
+        assert data["hhi"] >= finer["hhi"] - 1e-6, layer
+        assert data["providers_count"] <= finer["providers_count"]
+        assert data["attributed"] == finer["attributed"]
+    names = {p["provider"] for p in by_org["layers"]["hosting"]["providers"]}
+    assert "Amazon" in names and "aws" not in names

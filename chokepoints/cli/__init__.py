@@ -11,7 +11,7 @@ import sys
 import typer
 
 from chokepoints import __version__
-from chokepoints.cli import crawl, data, dbcmd, lab, query, report
+from chokepoints.cli import attribute, crawl, data, dbcmd, lab, query, report
 from chokepoints.errors import ChokepointsError
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ def _root(
 
 
 app.command("crawl")(crawl.crawl)
+app.command("attribute")(attribute.attribute)
 app.command("report")(report.report)
 app.command("query")(query.query)
 app.add_typer(lab.app, name="lab")

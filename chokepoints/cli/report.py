@@ -18,7 +18,12 @@ class Format(StrEnum):
     md = "md"
 
 
-def show(db_path: Path, snapshot: str, fmt: str, out: Path | None, top: int) -> None:
+class Level(StrEnum):
+    provider = "provider"
+    org = "org"
+
+
+def show(db_path: Path, snapshot: str, fmt: str, out: Path | None, top: int, level: str = "provider") -> None:
     from analysis import render
     from analysis.summary import snapshot_report
     from chokepoints import db
@@ -26,7 +31,7 @@ def show(db_path: Path, snapshot: str, fmt: str, out: Path | None, top: int) -> 
     con = db.connect(db_path, read_only=True)
     try:
         sid = db.resolve_snapshot(con, snapshot)
-        data = snapshot_report(con, sid)
+        data = snapshot_report(con, sid, level)
     finally:
         con.close()
     if fmt == "table" and out is None:
@@ -45,6 +50,8 @@ def report(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table (terminal), json or md.")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False, help="Write to this file.")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Providers per layer in table/md output.")] = 10,
+    level: Annotated[Level, typer.Option("--level", help=(
+        "provider: services apart (AWS, CloudFront, Route 53); org: by organisation (Amazon)."))] = Level.provider,
     db_path: DbPath = DEFAULT_DB,
 ) -> None:
     """Summarise a snapshot per layer: sites measured and attributed, top providers with market,
@@ -52,4 +59,4 @@ def report(
 
     JSON holds every provider (shares as fractions 0..1) and the snapshot's provenance.
     """
-    show(db_path, snapshot, fmt.value, out, top)
+    show(db_path, snapshot, fmt.value, out, top, level.value)

@@ -122,21 +122,30 @@ def _ns_hosts(ns: QueryResult) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-async def _ns_part(
-    engine: Querier, domain: str, shared: SharedLookups
+def _mx_hosts(mx: QueryResult) -> tuple[str, ...]:
+    """The distinct mail-exchanger hosts of an MX answer (RFC 7505 null MX "." excluded)."""
+    hosts = dict.fromkeys(
+        r.value.split(" ", 1)[1] for r in mx.records if r.rtype == "MX" and " " in r.value
+    )
+    return tuple(h for h in hosts if h and h != ".")
+
+
+async def _host_part(
+    engine: Querier, domain: str, qtype: str, shared: SharedLookups
 ) -> tuple[QueryResult, tuple[QueryResult, ...], tuple[str, ...]]:
-    """NS of ``domain``, then the shared lookups of its hosts as soon as the NS answer is in."""
-    ns = await engine.query(domain, "NS")
+    """NS (or MX) of ``domain``, then the shared address lookups of the hosts it names, as
+    soon as that answer is in."""
+    answer = await engine.query(domain, qtype)
     hosts: list[str] = []
-    for host in _ns_hosts(ns):
+    for host in (_ns_hosts if qtype == "NS" else _mx_hosts)(answer):
         try:
             encode_name(host)
         except InvalidName:
-            logger.debug("NS host %r of %s cannot be queried", host, domain)
+            logger.debug("%s host %r of %s cannot be queried", qtype, host, domain)
             continue
         hosts.append(host)
     per_host = await asyncio.gather(*(shared.lookup(engine, host) for host in hosts))
-    return ns, tuple(r for results in per_host for r in results), tuple(hosts)
+    return answer, tuple(r for results in per_host for r in results), tuple(hosts)
 
 
 async def lookup_site(engine: Querier, domain: str, shared: SharedLookups) -> SiteLookup:
@@ -146,7 +155,8 @@ async def lookup_site(engine: Querier, domain: str, shared: SharedLookups) -> Si
     :param domain: the site's registrable domain, e.g. ``"example.com"``.
     :param shared: the crawl's :class:`SharedLookups`, shared by every site of the crawl.
     :returns: the site's results in a fixed order: apex A, AAAA, www A, AAAA, NS, MX, SOA,
-        then the name-server host results issued by this call.
+        then the name-server and mail-exchanger host results issued by this call (each host's
+        A/AAAA is asked once per crawl, by whichever site needs it first).
     :raises InvalidName: when ``domain`` itself cannot be encoded as a DNS name.
     """
     domain = domain.lower().rstrip(".")
@@ -158,12 +168,13 @@ async def lookup_site(engine: Querier, domain: str, shared: SharedLookups) -> Si
         names = [(domain, "A"), (domain, "AAAA")]
     else:
         names = [(domain, "A"), (domain, "AAAA"), (www, "A"), (www, "AAAA")]
-    names += [(domain, "MX"), (domain, "SOA")]
-    direct, (ns, host_results, hosts) = await asyncio.gather(
+    names += [(domain, "SOA")]
+    direct, (ns, ns_results, hosts), (mx, mx_results, _) = await asyncio.gather(
         asyncio.gather(*(engine.query(name, qtype) for name, qtype in names)),
-        _ns_part(engine, domain, shared),
+        _host_part(engine, domain, "NS", shared),
+        _host_part(engine, domain, "MX", shared),
     )
     addresses = tuple(r for r in direct if r.qtype in _ADDRESS_TYPES)
     status = _outcome(direct[0], addresses[1:])
-    results = (*addresses, ns, *(r for r in direct if r.qtype not in _ADDRESS_TYPES))
-    return SiteLookup(domain, status, (*results, *host_results), hosts)
+    results = (*addresses, ns, mx, *(r for r in direct if r.qtype not in _ADDRESS_TYPES))
+    return SiteLookup(domain, status, (*results, *ns_results, *mx_results), hosts)

@@ -101,8 +101,9 @@ evidence as (
 )
 select
     $sid as snapshot_id, domain, layer, provider,
-    arg_min(evidence, rule) as evidence,
-    arg_min(evidence_value, rule) as evidence_value,
+    -- the strongest evidence; among equals, the smallest value (deterministic for re-runs)
+    arg_min(evidence, (rule, evidence_value)) as evidence,
+    arg_min(evidence_value, (rule, evidence_value)) as evidence_value,
     bool_or(evidence = 'self') as private
 from evidence
 where provider is not null

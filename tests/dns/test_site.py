@@ -64,6 +64,7 @@ def test_one_site() -> None:
         ("www.shop.test", "AAAA"), ("shop.test", "NS"), ("shop.test", "MX"), ("shop.test", "SOA"),
     ]  # fmt: skip
     assert sorted(kinds(site.results[7:])) == [
+        ("mx.mailprov.test", "A"), ("mx.mailprov.test", "AAAA"),
         ("ns1.dnsprov.test", "A"), ("ns1.dnsprov.test", "AAAA"),
         ("ns2.dnsprov.test", "A"), ("ns2.dnsprov.test", "AAAA"),
     ]  # fmt: skip
@@ -79,7 +80,7 @@ def test_one_site() -> None:
     assert site.results[5].records[0].value == "10 mx.mailprov.test"
 
 
-def test_ns_hosts_asked_once_per_crawl() -> None:
+def test_ns_and_mx_hosts_asked_once_per_crawl() -> None:
     shared = SharedLookups()
     domains = ["shop.test", "blog.test", "parked.test"] * 3
     sites, server = asyncio.run(crawl(domains, shared))
@@ -94,7 +95,9 @@ def test_ns_hosts_asked_once_per_crawl() -> None:
     )
     assert set(sites[1].ns_hosts) == {"ns1.dnsprov.test", "ns2.dnsprov.test", "ns.blog.test"}
     assert sites[2].ns_hosts == ("ns1.dnsprov.test",)
-    assert shared.issued == 3 and len(shared) == 3
+    # NS hosts and the one mail exchanger (mx.mailprov.test), each asked once.
+    assert shared.issued == 4 and len(shared) == 4
+    assert server.queries[("mx.mailprov.test", "A", "udp")] == 1
     assert shared.status("ns2.dnsprov.test") is Status.NOERROR
 
 
