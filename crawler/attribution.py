@@ -57,15 +57,20 @@ def asn_map(registry: Registry) -> pa.Table:
     )
 
 
-def provider_rows(snapshot_id: int, providers: list[str], registry: Registry) -> pa.Table:
-    """Display names for the providers a snapshot uses."""
-    out: dict[str, list[Any]] = {k: [] for k in ("snapshot_id", "provider", "name", "org", "kind")}
+def provider_rows(snapshot_id: int, providers: list[str], registry: Registry,
+                  as_names: dict[int, str] | None = None) -> pa.Table:
+    """Display names for the providers a snapshot uses (AS names for ``as<N>`` when known)."""
+    out: dict[str, list[Any]] = {k: [] for k in ("snapshot_id", "provider", "name", "org", "kind", "parent")}
     for pid in providers:
         p = registry.providers.get(pid)
+        parent = None
         if p is not None:
             name, org, kind = p.name, p.org, "registry"
+            parent = getattr(p, "parent", None)
         elif pid.startswith("as") and pid[2:].isdigit():
-            name, org, kind = f"AS{pid[2:]}", None, "asn"
+            asn = int(pid[2:])
+            known = (as_names or {}).get(asn)
+            name, org, kind = (f"AS{asn} {known}" if known else f"AS{asn}"), None, "asn"
         else:
             name, org, kind = pid, None, "domain"
         out["snapshot_id"].append(snapshot_id)
@@ -73,7 +78,8 @@ def provider_rows(snapshot_id: int, providers: list[str], registry: Registry) ->
         out["name"].append(name)
         out["org"].append(org)
         out["kind"].append(kind)
-    return pa.table(out)
+        out["parent"].append(parent)
+    return pa.table(out, schema=pa.schema([(k, pa.int32() if k == "snapshot_id" else pa.string()) for k in out]))
 
 
 def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> int:
@@ -109,7 +115,9 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
                     [snapshot_id],
                 ).fetchall()
             ]
-            table = provider_rows(snapshot_id, used, registry)
+            as_names = dict(con.execute(
+                "select asn, name from as_names where snapshot_id = ?", [snapshot_id]).fetchall())
+            table = provider_rows(snapshot_id, used, registry, as_names)
             kinds = [
                 "private" if pid in private and kind == "domain" else kind
                 for pid, kind in zip(table["provider"].to_pylist(), table["kind"].to_pylist(), strict=True)

@@ -24,6 +24,8 @@ from chokepoints.config import DEFAULT_CACHE_DIR, loopback_only
 from chokepoints.errors import UserError
 from crawler import asn as asn_mod
 from crawler import attribution, registry, snapshot
+from crawler.asn_names import load_as_names, store_names
+from crawler.asn_names import sha256 as as_names_sha256
 from crawler.store import BatchWriter
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class CrawlOptions:
     resolvers: list[tuple[str, int]] = field(default_factory=list)
     asn_db: Path | None = None
     asn_db_date: date | None = None
+    as_names: Path | None = None
     list_name: str | None = None
     registry_path: Path | None = None
     concurrency: int = 300
@@ -129,6 +132,7 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
     reg = registry.load(opts.registry_path)
     when = toplist.list_date or date.today()
     rib = resolve_asn_db(opts, when)
+    names = load_as_names(opts.as_names) if opts.as_names is not None else {}
     sid = snapshot.create(
         con, list_name=opts.list_name or toplist.name, settings=opts.recorded(),
         list_source=toplist.source, list_id=toplist.list_id, list_sha256=toplist.sha256,
@@ -138,6 +142,8 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         resolver=",".join(f"{h}:{p}" for h, p in opts.resolvers),
         rib_source=rib.source, rib_sha256=rib.sha256, rib_date=rib.date,
         registry_version=reg.version, registry_hash=reg.sha256,
+        as_names_source=str(opts.as_names) if opts.as_names else None,
+        as_names_sha256=as_names_sha256(opts.as_names) if opts.as_names else None,
     )
     try:
         snapshot.insert_list(con, sid, [(e.rank, e.domain, e.bucket, e.raw) for e in toplist.entries],
@@ -160,7 +166,11 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         ips = [r[0] for r in con.execute(
             "select distinct value from dns_answers where snapshot_id = ? and rtype in ('A', 'AAAA')", [sid]
         ).fetchall()]
-        db.append(con, "ip_origins", asn_mod.origins_table(rib, sid, ips))
+        origins = asn_mod.origins_table(rib, sid, ips)
+        db.append(con, "ip_origins", origins)
+        if opts.as_names is not None:
+            store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
+                        str(opts.as_names))
         deps = attribution.attribute(con, sid, reg)
         summary = {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
                    "statuses": writer.statuses, "write_seconds": round(writer.write_seconds, 3),

@@ -73,6 +73,9 @@ def crawl(
     asn_db: Annotated[Path | None, typer.Option("--asn-db", dir_okay=False, help=(
         "pyasn database (.dat or .dat.gz). Default: RouteViews prefix-to-AS for the list's date, "
         "downloaded and cached."))] = None,
+    as_names: Annotated[Path | None, typer.Option("--as-names", dir_okay=False, help=(
+        "AS names (pyasn asnames.json or a bgp.tools asn,name CSV; .gz ok) to name long-tail "
+        "providers; the lab's are used with --lab."))] = None,
     registry: Annotated[Path | None, typer.Option("--registry", dir_okay=False, help=(
         "Provider registry TOML (default: the bundled datasets/providers.toml)."))] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Sites in flight at once.")] = 300,
@@ -102,7 +105,7 @@ def crawl(
     opts = CrawlOptions(
         list_spec=list_spec or "tranco", db_path=db_path, top=top,
         list_date=_parse_date(list_date), list_id=list_id, list_format=list_format,
-        resolvers=resolvers, asn_db=asn_db, registry_path=registry, concurrency=concurrency,
+        resolvers=resolvers, asn_db=asn_db, as_names=as_names, registry_path=registry, concurrency=concurrency,
         timeout=timeout, retries=retries, cache_dir=cache_dir, offline=offline, lab=lab,
     )
     if lab:
@@ -113,6 +116,8 @@ def crawl(
         opts.resolvers = resolvers or [parse_resolver(state["resolver"])]
         opts.asn_db = asn_db or Path(state["asn_db"])
         opts.asn_db_date = world_date if asn_db is None else None
+        if as_names is None and state.get("as_names"):
+            opts.as_names = Path(state["as_names"])
         if list_spec is None:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date
