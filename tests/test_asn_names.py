@@ -37,7 +37,7 @@ def test_real_bgptools_dump_names_aws(shared_data: Path) -> None:
     assert len(names) > 100_000
 
 
-def test_long_tail_providers_are_named_by_their_as(con, asndb) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+def test_long_tail_providers_are_named_by_their_as(con, asndb) -> None:  # type: ignore[no-untyped-def]
     reg = registry.load()
     sid = crawl_fake(con, asndb, reg)
     assert store_names(con, sid, {64500: "Small Host", 1: "unused"}, [64500, 16509], "test") == 1
