@@ -58,7 +58,7 @@ def asn_map(registry: Registry) -> pa.Table:
 
 
 def provider_rows(snapshot_id: int, providers: list[str], registry: Registry,
-                  as_names: dict[int, str] | None = None) -> pa.Table:
+                  as_names: dict[int, str] | None = None, rdap_orgs: dict[str, str] | None = None) -> pa.Table:
     """Display names for the providers a snapshot uses (AS names for ``as<N>`` when known)."""
     out: dict[str, list[Any]] = {k: [] for k in ("snapshot_id", "provider", "name", "org", "kind", "parent")}
     for pid in providers:
@@ -70,7 +70,15 @@ def provider_rows(snapshot_id: int, providers: list[str], registry: Registry,
         elif pid.startswith("as") and pid[2:].isdigit():
             asn = int(pid[2:])
             known = (as_names or {}).get(asn)
-            name, org, kind = (f"AS{asn} {known}" if known else f"AS{asn}"), None, "asn"
+            if not known:
+                name = f"AS{asn}"
+            elif known.upper().startswith(f"AS{asn}"):
+                name = known  # already "AS<N> ..." (as some RDAP registrants are named)
+            else:
+                name = f"AS{asn} {known}"
+            org, kind = None, "asn"
+        elif pid.startswith("org:"):
+            name, org, kind = (rdap_orgs or {}).get(pid, pid[4:]), None, "rdap"
         else:
             name, org, kind = pid, None, "domain"
         out["snapshot_id"].append(snapshot_id)
@@ -80,6 +88,18 @@ def provider_rows(snapshot_id: int, providers: list[str], registry: Registry,
         out["kind"].append(kind)
         out["parent"].append(parent)
     return pa.table(out, schema=pa.schema([(k, pa.int32() if k == "snapshot_id" else pa.string()) for k in out]))
+
+
+def rdap_orgs(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict[str, str]:
+    """``org:<slug>`` provider -> the registrant name RDAP gave, for this snapshot's providers."""
+    rows = con.execute(db.sql_text("crawler", "rdap_names.sql"), {"sid": snapshot_id}).fetchall()
+    return {f"org:{slug}": org for slug, org, _ in rows if slug}
+
+
+def rdap_as_names(con: duckdb.DuckDBPyConnection, snapshot_id: int, exclude: dict[int, str]) -> dict[int, str]:
+    """ASN -> the registrant RDAP names for its addresses, for ASes no AS-names file named."""
+    rows = con.execute(db.sql_text("crawler", "rdap_names.sql"), {"sid": snapshot_id}).fetchall()
+    return {asn: org for _, org, asn in rows if asn is not None and asn not in exclude}
 
 
 def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> int:
@@ -117,7 +137,8 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             ]
             as_names = dict(con.execute(
                 "select asn, name from as_names where snapshot_id = ?", [snapshot_id]).fetchall())
-            table = provider_rows(snapshot_id, used, registry, as_names)
+            as_names.update(rdap_as_names(con, snapshot_id, exclude=as_names))
+            table = provider_rows(snapshot_id, used, registry, as_names, rdap_orgs(con, snapshot_id))
             kinds = [
                 "private" if pid in private and kind == "domain" else kind
                 for pid, kind in zip(table["provider"].to_pylist(), table["kind"].to_pylist(), strict=True)

@@ -45,6 +45,10 @@ class CrawlOptions:
     asn_db: Path | None = None
     asn_db_date: date | None = None
     as_names: Path | None = None
+    rdap: bool = True
+    rdap_url: str | None = None
+    rdap_rate: float = 50.0
+    rdap_limit: int = 2000
     list_name: str | None = None
     registry_path: Path | None = None
     concurrency: int = 300
@@ -171,10 +175,11 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         if opts.as_names is not None:
             store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
                         str(opts.as_names))
+        rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
         deps = attribution.attribute(con, sid, reg)
         summary = {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
                    "statuses": writer.statuses, "write_seconds": round(writer.write_seconds, 3),
-                   "dns_seconds": round(dns_seconds, 3)}
+                   "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked}
         snapshot.finish(con, sid, "complete", stats=summary)
     except KeyboardInterrupt:
         raise
@@ -183,6 +188,21 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         raise
     return CrawlResult(sid, writer.sites_written, writer.statuses, time.perf_counter() - t0, dns_seconds,
                        writer.rows_written, deps, summary)
+
+
+def name_with_rdap(con: duckdb.DuckDBPyConnection, sid: int, reg: registry.Registry, opts: CrawlOptions,
+                   named: set[int]) -> int:
+    """Ask RDAP for the networks the other evidence cannot name (unrouted addresses, unnamed
+    ASes); return the lookups made. Without a loopback server in loopback-only mode, skipped."""
+    from crawler.rdap import RdapClient, RdapConfig, name_networks
+
+    if not opts.rdap:
+        return 0
+    if opts.rdap_url is None and (opts.offline or loopback_only()):
+        logger.info("RDAP skipped: offline and no --rdap-url")
+        return 0
+    config = RdapConfig(base_url=opts.rdap_url, base_rate=opts.rdap_rate) if opts.rdap_url else RdapConfig()
+    return name_networks(con, sid, RdapClient(config), limit=opts.rdap_limit, registry=reg, named_asns=named)
 
 
 def _clean(stats: dict[str, Any]) -> dict[str, Any]:

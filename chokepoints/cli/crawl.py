@@ -76,6 +76,11 @@ def crawl(
     as_names: Annotated[Path | None, typer.Option("--as-names", dir_okay=False, help=(
         "AS names (pyasn asnames.json or a bgp.tools asn,name CSV; .gz ok) to name long-tail "
         "providers; the lab's are used with --lab."))] = None,
+    rdap: Annotated[bool, typer.Option("--rdap/--no-rdap", help=(
+        "Ask RDAP for networks nothing else names (unrouted addresses, unnamed ASes)."))] = True,
+    rdap_url: Annotated[str | None, typer.Option("--rdap-url", help=(
+        "One RDAP server for every address (default: each RIR's own; the lab's with --lab)."))] = None,
+    rdap_limit: Annotated[int, typer.Option("--rdap-limit", min=0, help="At most this many RDAP lookups.")] = 2000,
     registry: Annotated[Path | None, typer.Option("--registry", dir_okay=False, help=(
         "Provider registry TOML (default: the bundled datasets/providers.toml)."))] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Sites in flight at once.")] = 300,
@@ -107,6 +112,7 @@ def crawl(
         list_date=_parse_date(list_date), list_id=list_id, list_format=list_format,
         resolvers=resolvers, asn_db=asn_db, as_names=as_names, registry_path=registry, concurrency=concurrency,
         timeout=timeout, retries=retries, cache_dir=cache_dir, offline=offline, lab=lab,
+        rdap=rdap, rdap_url=rdap_url, rdap_limit=rdap_limit,
     )
     if lab:
         # The lab's world is dated (by the real list it was drawn from): its list, its pyasn
@@ -118,6 +124,8 @@ def crawl(
         opts.asn_db_date = world_date if asn_db is None else None
         if as_names is None and state.get("as_names"):
             opts.as_names = Path(state["as_names"])
+        if rdap_url is None and state.get("rdap"):
+            opts.rdap_url = state["rdap"]
         if list_spec is None:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date

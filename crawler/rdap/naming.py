@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,9 +75,15 @@ class _Done:
         self.error = error
 
 
-def needs_naming(todo: Sequence[Pending], registry: Registry) -> list[Pending]:
-    """The addresses whose origin AS is unknown or names no registry provider."""
-    return [p for p in todo if p.asn is None or registry.provider_for_asn(p.asn) is None]
+def needs_naming(
+    todo: Sequence[Pending], registry: Registry, named_asns: Collection[int] = ()
+) -> list[Pending]:
+    """The addresses whose origin AS is unknown, or names no registry provider and has no AS
+    name (``named_asns``: ASes an AS-names file already names)."""
+    return [
+        p for p in todo
+        if p.asn is None or (registry.provider_for_asn(p.asn) is None and p.asn not in named_asns)
+    ]
 
 
 def _worker(
@@ -118,6 +124,7 @@ def name_networks(
     *,
     limit: int | None = None,
     registry: Registry | None = None,
+    named_asns: Collection[int] = (),
 ) -> int:
     """Make sure every address of the snapshot that needs naming has a cached RDAP network.
 
@@ -130,11 +137,12 @@ def name_networks(
     :param client: the RDAP client (its configuration decides the servers).
     :param limit: at most this many lookups in this call.
     :param registry: the provider registry (default :func:`crawler.registry.load`).
+    :param named_asns: ASes that need no RDAP name (an AS-names file names them).
     :returns: the number of lookups made (each stores one row, except a transient failure
         that a network learned in the same batch already covers).
     """
     reg = registry or registry_mod.load()
-    todo = needs_naming(cache.pending(con, snapshot_id), reg)
+    todo = needs_naming(cache.pending(con, snapshot_id), reg, named_asns)
     by_server: dict[Origin, list[Pending]] = defaultdict(list)
     unserved = 0
     for p in todo:

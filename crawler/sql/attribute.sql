@@ -4,7 +4,8 @@
 --   host_map(kind varchar, host varchar, provider varchar, suffix varchar, registrable varchar)
 --     kind: cname | ns | mx; provider null when no registry suffix matched.
 -- Rule order within a layer follows DESIGN.md: suffix evidence, then the site's own
--- infrastructure, then the address's origin AS, then the host's registrable domain.
+-- infrastructure, then the address's origin AS, then RDAP (unrouted addresses: the network's
+-- registrant, as 'org:<name>'), then the host's registrable domain.
 with
 answers as (
     select domain, qname, qtype, rtype, value
@@ -27,6 +28,17 @@ hosting as (
     from site_ips s
     join ip_asn a using (ip)
     left join asn_map m on m.asn = a.asn
+),
+rdap_hosting as (   -- unrouted addresses: the owner of the most specific RDAP network (cache)
+    select s.domain, 'hosting' as layer,
+           'org:' || trim(regexp_replace(lower(r.org), '[^a-z0-9]+', '-', 'g'), '-') as provider,
+           'rdap' as evidence, r.handle as evidence_value, 4 as rule
+    from site_ips s
+    join ip_origins o on o.snapshot_id = $sid and o.ip = s.ip and o.asn is null
+    join rdap_networks r on r.status = 'OK' and r.family = o.family
+                         and o.ip_num between r.start_num and r.end_num
+    where r.org is not null and r.org <> ''
+    qualify row_number() over (partition by s.domain, s.ip order by r.end_num - r.start_num, r.handle) = 1
 ),
 cdn as (
     select a.domain, 'cdn' as layer, h.provider, 'cname_suffix' as evidence,
@@ -95,6 +107,7 @@ email as (
 ),
 evidence as (
     select * from hosting
+    union all select * from rdap_hosting
     union all select * from cdn
     union all select * from dns
     union all select * from email

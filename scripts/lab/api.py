@@ -22,7 +22,8 @@ from scripts.lab.world import FILES, generate
 logger = logging.getLogger(__name__)
 
 STATE = "state.json"
-_GENERATED = (*FILES, STATE, "knot.conf", "unbound.conf", "knot.log", "unbound.log", "unbound.pid")
+_GENERATED = (*FILES, STATE, "knot.conf", "unbound.conf", "knot.log", "unbound.log", "unbound.pid",
+              "rdap.port", "rdap.log")
 _RETRIES = 3  # a port taken between picking it and binding it: pick again
 
 
@@ -113,6 +114,37 @@ def _start_servers(state_dir: Path, sites: int, probe: dict[str, str]) -> dict[s
     raise LabError("could not start the lab's servers")  # pragma: no cover
 
 
+def _start_rdap(state_dir: Path, timeout: float = 30.0) -> tuple[int, str]:
+    """Start the lab's RDAP server (``scripts.lab.rdap_main``) detached; return pid and base URL."""
+    import sys
+    import urllib.error
+    import urllib.request
+
+    port_file = state_dir / "rdap.port"
+    port_file.unlink(missing_ok=True)
+    pid = servers.start([sys.executable, "-m", "scripts.lab.rdap_main", str(state_dir)],
+                        state_dir / "rdap.log", state_dir)
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if port_file.exists():
+            base = f"http://{servers.LOOPBACK}:{port_file.read_text().strip()}/"
+            try:
+                opener.open(base + "ip/0.0.0.1", timeout=2).close()
+            except urllib.error.HTTPError:
+                return pid, base  # it answers (404 for an address it does not hold)
+            except OSError:
+                pass
+            else:
+                return pid, base
+        if not servers.is_running(pid, str(state_dir)):
+            break
+        time.sleep(0.05)
+    servers.stop(pid, str(state_dir))
+    log = (state_dir / "rdap.log").read_text(errors="replace")[-500:] if (state_dir / "rdap.log").exists() else ""
+    raise LabError(f"the lab's RDAP server did not start: {log.strip().splitlines()[-1] if log.strip() else '?'}")
+
+
 def up(
     state_dir: Path,
     *,
@@ -151,10 +183,20 @@ def up(
     )
     t1 = time.monotonic()
     running = _start_servers(state_dir, world["sites"], world["probe"])
+    try:
+        rdap_pid, rdap_url = _start_rdap(state_dir)
+    except LabError:
+        for name, pid in running["pids"].items():
+            servers.stop(pid, running["configs"][name])
+        raise
+    running["pids"]["rdap"] = rdap_pid
+    running["configs"]["rdap"] = str(state_dir)
+    running["logs"]["rdap"] = str(state_dir / "rdap.log")
     t2 = time.monotonic()
     state: dict[str, Any] = {
         "state_dir": str(state_dir),
         **{k: running[k] for k in ("resolver", "knot")},
+        "rdap": rdap_url,
         "list": str(state_dir / "list.csv"),
         "asn_db": str(state_dir / "ipasn.dat"),
         "truth": str(state_dir / "truth.csv"),
