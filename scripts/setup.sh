@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what chokepoints needs on a fresh Debian/Ubuntu machine: the DNS servers the lab and
-# the tests run (Knot, Unbound), dnsperf for the benchmark, and the Python package with its
-# dev extras into the current Python. Safe to run again.
+# the tests run (Knot, Unbound), dnsperf for the benchmark, Chromium for the HTML report's
+# headless-browser test, and the Python package with its dev extras into the current Python.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in knotd:knot unbound:unbound dnsperf:dnsperf; do
+for pair in knotd:knot unbound:unbound dnsperf:dnsperf chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need+=("${pair##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
