@@ -31,7 +31,7 @@ def asndb(tmp_path: Path) -> asn.AsnDatabase:
 
 def sites() -> list[Site]:
     return [
-        # On AWS, DNS at Route 53, mail at Google.
+        # On AWS, DNS at Route 53, mail at Google Workspace (services apart from their networks).
         Site("shop.example", "NOERROR", (
             a("shop.example", "3.5.1.1"), a("www.shop.example", "3.5.1.2"),
             ns("shop.example", "ns-1.awsdns-01.com", "ns-2.awsdns-02.net"),
@@ -84,8 +84,8 @@ def test_every_layer_and_rule(con, asndb) -> None:  # type: ignore[no-untyped-de
     got = deps(con, sid)
     assert got == {
         ("shop.example", "hosting", "aws"): ("asn", False),
-        ("shop.example", "dns", "aws"): ("ns_suffix", False),
-        ("shop.example", "email", "google"): ("mx_suffix", False),
+        ("shop.example", "dns", "route53"): ("ns_suffix", False),
+        ("shop.example", "email", "google-workspace"): ("mx_suffix", False),
         ("news.example", "hosting", "cloudflare"): ("asn", False),
         ("news.example", "cdn", "cloudflare"): ("cname_suffix", False),
         ("news.example", "dns", "cloudflare"): ("ns_suffix", False),
@@ -97,6 +97,10 @@ def test_every_layer_and_rule(con, asndb) -> None:  # type: ignore[no-untyped-de
     }
     names = dict(con.execute("select provider, name from providers where snapshot_id = ?", [sid]).fetchall())
     assert names["aws"] == "Amazon Web Services"
+    assert names["route53"] == "Amazon Route 53"
+    parents = dict(con.execute("select provider, parent from providers where snapshot_id = ?", [sid]).fetchall())
+    assert parents["route53"] == "aws" and parents["google-workspace"] == "google"
+    assert parents["aws"] is None
     assert names["as64500"] == "AS64500"
 
 

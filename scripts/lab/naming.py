@@ -78,34 +78,34 @@ def _distinct(rng: random.Random, pool: list[str] | tuple[str, ...], k: int) -> 
 # -- name servers: one call gives one site's NS set (shared hosts) ------------------------
 
 NS_TEMPLATES: dict[str, NameFn] = {
-    "aws": lambda r, s, t: [
+    "route53": lambda r, s, t: [
         f"ns-{n}.awsdns-{n // 32:02d}.{tld}"
         for n, tld in ((r.randrange(2048), tld) for tld in _AWS_TLDS)
     ],
-    "google": lambda r, s, t: [
+    "google-cloud": lambda r, s, t: [
         f"ns-cloud-{c}{i}.googledomains.com" for c in r.choice("abcde") for i in range(1, 5)
     ],
-    "microsoft": lambda r, s, t: [
+    "azure-dns": lambda r, s, t: [
         f"ns{i}-{n:02d}.azure-dns.{tld}"
         for n in [r.randrange(1, 100)]
         for i, tld in enumerate(("com", "net", "org", "info"), start=1)
     ],
     "cloudflare": lambda r, s, t: [f"{n}.ns.cloudflare.com" for n in _distinct(r, _CF_NAMES, 2)],
-    "akamai": lambda r, s, t: [
+    "akamai-edge-dns": lambda r, s, t: [
         f"a{n}-{r.choice((64, 65, 66, 67))}.akam.net"
         for n in _distinct(r, [str(i) for i in range(1, 29)], 4)
     ],
     "linode": lambda r, s, t: [f"ns{i}.linode.com" for i in _distinct(r, tuple("12345"), 4)],
-    "oracle": lambda r, s, t: [
+    "oracle-dns": lambda r, s, t: [
         f"ns{i}.p{n:02d}.dns.oraclecloud.net" for n in [r.randrange(1, 100)] for i in range(1, 5)
     ],
     "dyn": lambda r, s, t: [
         f"ns{i}.p{n:02d}.dynect.net" for n in [r.randrange(1, 100)] for i in range(1, 5)
     ],
-    "alibaba": lambda r, s, t: [
+    "alibaba-dns": lambda r, s, t: [
         f"dns{2 * n + i}.hichina.com" for n in [r.randrange(15)] for i in (1, 2)
     ],
-    "tencent": lambda r, s, t: [
+    "dnspod": lambda r, s, t: [
         f"ns{2 * n + i}.dnspod.net" for n in [r.randrange(10)] for i in (1, 2)
     ],
     "digitalocean": lambda r, s, t: [f"ns{i}.digitalocean.com" for i in (1, 2, 3)],
@@ -137,15 +137,57 @@ NS_TEMPLATES: dict[str, NameFn] = {
         f"ns-{n}-{x}.gandi.net" for n in [r.randrange(1, 250)] for x in "abc"
     ],
     "yandex": lambda r, s, t: ["dns1.yandex.net", "dns2.yandex.net"],
+    "dnsimple": lambda r, s, t: [
+        "ns1.dnsimple.com",
+        "ns2.dnsimple-edge.net",
+        "ns3.dnsimple.com",
+        "ns4.dnsimple-edge.org",
+    ],
+    "cloudns": lambda r, s, t: (
+        [f"ns{i}.cloudns.net" for i in range(1, 5)]
+        if r.random() < 0.5
+        else [f"pns{n + i}.cloudns.net" for n in [10 * r.randrange(1, 10)] for i in (1, 2, 3, 4)]
+    ),
+    "hurricane-electric": lambda r, s, t: [f"ns{i}.he.net" for i in range(1, 6)],
+    "easydns": lambda r, s, t: [
+        f"dns{i}.easydns.{tld}" for i, tld in enumerate(("com", "net", "org", "info"), start=1)
+    ],
+    "porkbun": lambda r, s, t: [
+        f"{city}.ns.porkbun.com" for city in ("curitiba", "fortaleza", "maceio", "salvador")
+    ],
+    "ionos": lambda r, s, t: [
+        f"ns{n}.ui-dns.{tld}" for n in [r.randrange(1000, 1100)] for tld in ("com", "de", "org", "biz")
+    ],
+    "hostinger": lambda r, s, t: ["ns1.dns-parking.com", "ns2.dns-parking.com"],
+    "newfold": lambda r, s, t: (
+        ["ns1.bluehost.com", "ns2.bluehost.com"]
+        if r.random() < 0.5
+        else [
+            f"ns{n + i}.{dom}"
+            for dom in [r.choice(("hostgator.com", "websitewelcome.com"))]
+            for n in [2 * r.randrange(100, 5000)]
+            for i in (0, 1)
+        ]
+    ),
+    "network-solutions": lambda r, s, t: [
+        f"ns{n + i}.worldnic.com" for n in [2 * r.randrange(1, 50) + 1] for i in (0, 1)
+    ],
+    "dreamhost": lambda r, s, t: [f"ns{i}.dreamhost.com" for i in (1, 2, 3)],
+    "rackspace": lambda r, s, t: ["dns1.stabletransit.com", "dns2.stabletransit.com"],
+    "wix": lambda r, s, t: [f"ns{n + i}.wixdns.net" for n in [2 * r.randrange(8)] for i in (0, 1)],
+    "automattic": lambda r, s, t: [f"ns{i}.wordpress.com" for i in (1, 2, 3)],
+    "vercel": lambda r, s, t: ["ns1.vercel-dns.com", "ns2.vercel-dns.com"],
+    "ibm-cloud": lambda r, s, t: ["ns1.softlayer.com", "ns2.softlayer.com"],
+    "scaleway": lambda r, s, t: ["ns0.dom.scw.cloud", "ns1.dom.scw.cloud"],
 }
 
 # -- mail: one call gives one site's MX set -------------------------------------------------
 
 #: templates whose names are unique per site (everything else is shared and memoised)
-PER_SITE_MX = frozenset({"microsoft", "proofpoint"})
+PER_SITE_MX = frozenset({"microsoft-365", "proofpoint", "barracuda"})
 
 MX_TEMPLATES: dict[str, MxFn] = {
-    "google": lambda r, s, t: (
+    "google-workspace": lambda r, s, t: (
         [
             (1, "aspmx.l.google.com"),
             (5, "alt1.aspmx.l.google.com"),
@@ -156,15 +198,15 @@ MX_TEMPLATES: dict[str, MxFn] = {
         if r.random() < 0.8
         else [(1, "smtp.google.com")]
     ),
-    "microsoft": lambda r, s, t: [(0, f"{t}.mail.protection.outlook.com")],
-    "aws": lambda r, s, t: [
-        (10, f"feedback-smtp.{r.choice(('us-east-1', 'us-west-2', 'eu-west-1'))}.amazonses.com")
+    "microsoft-365": lambda r, s, t: [(0, f"{t}.mail.protection.outlook.com")],
+    "amazon-ses": lambda r, s, t: [
+        (10, f"inbound-smtp.{r.choice(('us-east-1', 'us-west-2', 'eu-west-1'))}.amazonaws.com")
     ],
     "cloudflare": lambda r, s, t: [
         (p, f"route{i}.mx.cloudflare.net") for i, p in ((1, r.randrange(1, 99)), (2, 99), (3, 100))
     ],
-    "alibaba": lambda r, s, t: [(5, "mxw.mxhichina.com"), (10, "mxn.mxhichina.com")],
-    "tencent": lambda r, s, t: [(5, "mxbiz1.qq.com"), (10, "mxbiz2.qq.com")],
+    "alibaba-mail": lambda r, s, t: [(5, "mxw.mxhichina.com"), (10, "mxn.mxhichina.com")],
+    "tencent-exmail": lambda r, s, t: [(5, "mxbiz1.qq.com"), (10, "mxbiz2.qq.com")],
     "hetzner": lambda r, s, t: [(10, f"mx{r.randrange(1, 30)}.mail.your-server.de")],
     "ovh": lambda r, s, t: [
         (1, "mx1.mail.ovh.net"),
@@ -189,12 +231,38 @@ MX_TEMPLATES: dict[str, MxFn] = {
         for i in (1, 2)
     ],
     "yandex": lambda r, s, t: [(10, "mx.yandex.net")],
+    "barracuda": lambda r, s, t: [
+        (10, f"d{t}{x}.ess.{region}barracudanetworks.com")
+        for region in [r.choice(("", "", "eu.", "ca."))]
+        for x in "ab"
+    ],
+    "cisco-secure-email": lambda r, s, t: [
+        (10, f"mx{i}.hc{n}-{m}.iphmx.com")
+        for n, m in [(r.randrange(1000, 9999), r.randrange(1, 99))]
+        for i in (1, 2)
+    ],
+    "fastmail": lambda r, s, t: [
+        (10, "in1-smtp.messagingengine.com"),
+        (20, "in2-smtp.messagingengine.com"),
+    ],
+    "proton": lambda r, s, t: [(10, "mail.protonmail.ch"), (20, "mailsec.protonmail.ch")],
+    "mailgun": lambda r, s, t: [
+        (10, f"mx{x}.{region}mailgun.org") for region in [r.choice(("", "eu."))] for x in "ab"
+    ],
+    "sendgrid": lambda r, s, t: [(10, "mx.sendgrid.net")],
+    "ionos": lambda r, s, t: [
+        (10, f"mx0{i}.ionos.{tld}") for tld in [r.choice(("de", "com"))] for i in (0, 1)
+    ],
+    "hostinger": lambda r, s, t: [(5, "mx1.hostinger.com"), (10, "mx2.hostinger.com")],
+    "rackspace": lambda r, s, t: [(10, "mx1.emailsrvr.com"), (20, "mx2.emailsrvr.com")],
+    "dreamhost": lambda r, s, t: [(0, "mx1.dreamhost.com"), (0, "mx2.dreamhost.com")],
+    "apple": lambda r, s, t: [(10, "mx01.mail.icloud.com"), (10, "mx02.mail.icloud.com")],
 }
 
 # -- CDN: one call gives the CNAME chain behind www (1-2 hops); the last name gets addresses --
 
 #: templates whose *last* hop is shared between sites (memoised); other hops are per site
-SHARED_LAST_HOP = frozenset({"akamai", "fastly", "sucuri"})
+SHARED_LAST_HOP = frozenset({"akamai", "fastly", "sucuri", "vercel"})
 
 CDN_TEMPLATES: dict[str, NameFn] = {
     "cloudflare": lambda r, s, t: [f"www.{s}.cdn.cloudflare.net"],
@@ -203,15 +271,32 @@ CDN_TEMPLATES: dict[str, NameFn] = {
         if r.random() < 0.6
         else [f"www.{s}.edgesuite.net", f"a{r.randrange(1, 9999)}.g.akamai.net"]
     ),
-    "aws": lambda r, s, t: [f"d{t}.cloudfront.net"],
+    "cloudfront": lambda r, s, t: [f"d{t}.cloudfront.net"],
     "fastly": lambda r, s, t: [f"{t}.map.fastly.net", f"{r.choice('ijkn')}.sni.global.fastly.net"],
-    "microsoft": lambda r, s, t: (
+    "azure-front-door": lambda r, s, t: (
         [f"{t}.azureedge.net"] if r.random() < 0.5 else [f"{t}.z01.azurefd.net"]
     ),
     "imperva": lambda r, s, t: [f"{t}.x.incapdns.net"],
     "sucuri": lambda r, s, t: [f"cloudproxy{r.randrange(10000, 10100)}.sucuri.net"],
     "alibaba": lambda r, s, t: [f"www.{s}.w.alikunlun.com"],
     "tencent": lambda r, s, t: [f"www.{s}.cdn.dnsv1.com"],
+    "edgio": lambda r, s, t: [f"{t}.wpc.edgecastcdn.net"],
+    "limelight": lambda r, s, t: [f"{t}.{r.choice(('vo', 'hs'))}.llnwd.net"],
+    "stackpath": lambda r, s, t: (
+        [f"{t}.stackpathdns.com"] if r.random() < 0.6 else [f"cds.{t}.hwcdn.net"]
+    ),
+    "bunny": lambda r, s, t: [f"{t}.b-cdn.net"],
+    "cdn77": lambda r, s, t: [f"{t}.rsc.cdn77.org"],
+    "gcore": lambda r, s, t: [f"cl-{t}.gcdn.co"],
+    "cachefly": lambda r, s, t: [f"{t}.cachefly.net"],
+    "keycdn": lambda r, s, t: [f"{t}.kxcdn.com"],
+    "cdnetworks": lambda r, s, t: [f"{t}.cdngc.net"],
+    "wangsu": lambda r, s, t: [f"www.{s}.wscdns.com"],
+    "huawei-cloud": lambda r, s, t: [f"www.{s}.c.cdnhwc1.com"],
+    "vercel": lambda r, s, t: ["cname.vercel-dns.com"],
+    "netlify": lambda r, s, t: [f"{t}.netlify.app"],
+    "fly": lambda r, s, t: [f"{t}.fly.dev"],
+    "leaseweb": lambda r, s, t: [f"{t}.lswcdn.net"],
 }
 
 

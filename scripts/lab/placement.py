@@ -12,6 +12,16 @@ the records written, so the two can never drift apart:
 - cdn: a CNAME-chain name's suffix -> registry;
 - email: MX suffix -> registry; MX under the site's own domain -> the site; else the MX
   host's registrable domain.
+
+Providers are registry ids at the service level: a site on Route 53 name servers depends on
+``route53`` (dns), one behind a CloudFront CNAME on ``cloudfront`` (cdn) and, through the
+addresses CloudFront's published ranges give its edge, on ``aws`` (hosting). Only providers
+whose real naming the lab knows (:mod:`scripts.lab.naming`) are placed in a layer.
+
+Besides the plain cases, some sites are stacked or mixed (each counted in ``SiteRecords.cases``):
+a CNAME chain through two CDNs (both in the truth), IPv6-only web addresses (AAAA, no A), the
+apex at an origin host while www goes through a CDN (two hosting providers), name servers split
+over two providers, a backup MX at a second mail provider, and private name servers and mail.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 import random
 import re
 from bisect import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 
@@ -28,25 +39,32 @@ from scripts.lab import naming
 from scripts.lab.addresses import Pool
 from scripts.lab.sources import Hoster, Inventory
 
-# Registry providers in rough order of real market size per layer (Zipf rank); providers the
-# registry adds later join at the end of their layer's list.
+# Registry providers in rough order of real market size per layer (Zipf rank); other providers
+# of the layer whose naming the lab knows join at the end, sorted.
 # fmt: off
 HOSTING_ORDER = (
-    "aws", "cloudflare", "google", "microsoft", "digitalocean", "hetzner", "ovh", "akamai",
-    "godaddy", "linode", "alibaba", "fastly", "tencent", "vultr", "oracle",
+    "aws", "cloudflare", "google-cloud", "microsoft", "digitalocean", "hetzner", "ovh", "akamai",
+    "godaddy", "linode", "alibaba", "fastly", "newfold", "google", "tencent", "vultr", "oracle",
+    "ionos", "hostinger", "squarespace", "wix", "shopify", "automattic", "github", "leaseweb",
+    "huawei-cloud", "scaleway", "contabo", "ibm-cloud", "rackspace", "dreamhost",
 )
 CDN_ORDER = (
-    "cloudflare", "akamai", "aws", "fastly", "microsoft", "imperva", "alibaba", "tencent",
-    "sucuri",
+    "cloudflare", "akamai", "cloudfront", "fastly", "azure-front-door", "imperva", "vercel",
+    "netlify", "alibaba", "tencent", "stackpath", "edgio", "bunny", "sucuri", "gcore", "cdn77",
+    "limelight", "cachefly", "keycdn", "cdnetworks", "wangsu", "huawei-cloud", "fly",
 )
 DNS_ORDER = (
-    "cloudflare", "aws", "godaddy", "akamai", "google", "microsoft", "ns1", "ultradns",
-    "dyn", "namecheap", "ovh", "alibaba", "tencent", "digitalocean", "dnsmadeeasy",
-    "hetzner", "gandi", "linode", "yandex", "vultr", "oracle",
+    "cloudflare", "route53", "godaddy", "akamai-edge-dns", "google-cloud", "azure-dns", "ns1",
+    "ultradns", "dyn", "namecheap", "ovh", "alibaba-dns", "dnspod", "digitalocean",
+    "dnsmadeeasy", "newfold", "ionos", "hostinger", "hetzner", "gandi", "wix", "automattic",
+    "linode", "yandex", "vercel", "dnsimple", "cloudns", "network-solutions", "dreamhost",
+    "hurricane-electric", "rackspace", "easydns", "porkbun", "vultr", "oracle-dns",
 )
 MAIL_ORDER = (
-    "google", "microsoft", "proofpoint", "mimecast", "zoho", "yandex", "tencent", "alibaba",
-    "ovh", "godaddy", "namecheap", "gandi", "cloudflare", "aws", "hetzner",
+    "google-workspace", "microsoft-365", "proofpoint", "mimecast", "zoho", "yandex",
+    "tencent-exmail", "alibaba-mail", "ovh", "godaddy", "ionos", "namecheap", "barracuda",
+    "cisco-secure-email", "hostinger", "gandi", "cloudflare", "amazon-ses", "fastmail",
+    "proton", "rackspace", "hetzner", "apple", "mailgun", "dreamhost", "sendgrid",
 )
 # fmt: on
 ZIPF = {"hosting": 1.0, "cdn": 1.3, "dns": 1.0, "email": 1.2}
@@ -56,8 +74,12 @@ P_NO_WWW = 0.03
 P_CDN = 0.35
 P_LONGTAIL_HOSTING = 0.25 / (1 - P_CDN)  # 25% of all sites
 P_AAAA = 0.30
+P_V6_ONLY = 0.015  # web addresses AAAA only (where the pool has IPv6)
+P_CDN_STACK = 0.06  # of CDN sites: www -> CDN 1 -> CDN 2
+P_APEX_ORIGIN = 0.08  # of CDN sites: the apex at an origin host, not at the CDN
 P_DNS_PRIVATE, P_DNS_LONGTAIL, P_DNS_SPLIT = 0.05, 0.10, 0.05
 P_MX, P_MX_PRIVATE, P_MX_LONGTAIL = 0.80, 0.10, 0.08
+P_MX_BACKUP = 0.04  # of provider MX: a backup MX at a second provider
 P_WWW_TO_APEX = 0.30  # www CNAME <apex>, no CDN
 NS_SETS = 64  # distinct NS sets per DNS provider
 TTL = 3600
@@ -89,6 +111,7 @@ class SiteRecords:
     zone: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
     truth: list[tuple[str, str]] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)  # the stacked/mixed cases it shows
 
 
 def _ordered(order: tuple[str, ...], available: set[str], *, others: bool = True) -> list[str]:
@@ -109,24 +132,29 @@ class Placer:
         self.seed = seed
         self.serial = serial  # the SOA serial of every site (the world's date)
         provs = registry.providers
-        pools = {p for p, pool in inventory.pools.items() if pool.v4}
-        real = {p for p in pools if inventory.versions[p]["format"] not in ("rib", "assigned")}
+
+        def placeable(layer: str, known: Iterable[str]) -> set[str]:
+            return {p for p in known if layer in provs[p].layers and inventory.has_pool(p)}
+
+        # hosting: providers with addresses of their own (published ranges or the RIB)
+        hosting = {
+            p
+            for p, pool in inventory.pools.items()
+            if pool.v4
+            and p in provs
+            and "hosting" in provs[p].layers
+            and inventory.versions[p]["format"] != "assigned"
+        }
         self.pick = {
-            "hosting": Picker.zipf(_ordered(HOSTING_ORDER, real), ZIPF["hosting"]),
-            # only real CDNs front sites (a registry CNAME suffix may be a hosting platform)
+            "hosting": Picker.zipf(_ordered(HOSTING_ORDER, hosting), ZIPF["hosting"]),
             "cdn": Picker.zipf(
-                _ordered(
-                    CDN_ORDER,
-                    {p for p in pools if provs[p].cname_suffixes and provs[p].asns},
-                    others=False,
-                ),
-                ZIPF["cdn"],
+                _ordered(CDN_ORDER, placeable("cdn", naming.CDN_TEMPLATES)), ZIPF["cdn"]
             ),
             "dns": Picker.zipf(
-                _ordered(DNS_ORDER, {p for p in pools if provs[p].ns_suffixes}), ZIPF["dns"]
+                _ordered(DNS_ORDER, placeable("dns", naming.NS_TEMPLATES)), ZIPF["dns"]
             ),
             "email": Picker.zipf(
-                _ordered(MAIL_ORDER, {p for p in pools if provs[p].mx_suffixes}), ZIPF["email"]
+                _ordered(MAIL_ORDER, placeable("email", naming.MX_TEMPLATES)), ZIPF["email"]
             ),
         }
         self.hosters = {h.domain: h for h in inventory.hosters}
@@ -162,8 +190,13 @@ class Placer:
         """
         return domain in self._owned_names or any(g.fullmatch(domain) for g in self._owned_globs)
 
-    def _addresses(self, pool: Pool, n4: int, p6: float) -> tuple[list[str], list[str]]:
+    def _addresses(
+        self, pool: Pool, n4: int, p6: float, *, v6_only: bool = False
+    ) -> tuple[list[str], list[str]]:
+        """*n4* IPv4 addresses and, with probability *p6*, one IPv6 one; or *n4* IPv6 only."""
         rng = self.rng
+        if v6_only:
+            return [], sorted({a for _ in range(n4) if (a := pool.draw6(rng))})
         v4 = sorted({pool.draw4(rng) for _ in range(n4)})
         v6 = [a for a in [pool.draw6(rng)] if a] if pool.v6 and rng.random() < p6 else []
         return v4, v6
@@ -219,6 +252,31 @@ class Placer:
 
     # -- one site --------------------------------------------------------------------------
 
+    def _origin(self) -> tuple[Pool, Hoster | None]:
+        """A web host's pool outside any CDN: a long-tail hoster or a hosting provider."""
+        if self.rng.random() < P_LONGTAIL_HOSTING:
+            hoster = self.hosters[self.pick_hoster.pick(self.rng)]
+            return hoster.pool, hoster
+        return self.inv.pool(self.pick["hosting"].pick(self.rng)), None
+
+    def _cdns(self, domain: str, tok: str, out: SiteRecords) -> tuple[list[str], list[str]]:
+        """The CDN(s) fronting www and the CNAME chain behind it (two CDNs when stacked)."""
+        rng = self.rng
+        first = self.pick["cdn"].pick(rng)
+        chain = naming.cdn_chain(first, self.reg.providers[first].cname_suffixes, rng, domain, tok)
+        if rng.random() >= P_CDN_STACK or len(self.pick["cdn"].items) < 2:
+            return [first], chain
+        # the first CDN's own hops must be the site's: a shared last hop cannot CNAME onwards
+        front = chain[:-1] if first in naming.SHARED_LAST_HOP else chain
+        if not front:
+            return [first], chain
+        second = self.pick["cdn"].pick(rng)
+        while second == first:
+            second = self.pick["cdn"].pick(rng)
+        back = naming.cdn_chain(second, self.reg.providers[second].cname_suffixes, rng, domain, tok)
+        out.cases.append("cdn_stack")
+        return [first, second], [*front, *back]
+
     def place(self, index: int, domain: str) -> SiteRecords | None:
         """Place the site at list position *index*; ``None`` when it is absent from the world."""
         rng = self.rng
@@ -228,42 +286,58 @@ class Placer:
         out = SiteRecords()
         tok = naming.token(index, rng)
         has_www = rng.random() >= P_NO_WWW
-        cdn = self.pick["cdn"].pick(rng) if has_www and rng.random() < P_CDN else None
+        v6_only = rng.random() < P_V6_ONLY
+        cdns: list[str] = []
         hoster: Hoster | None = None
-        if cdn is not None:
-            host_pool = self.inv.pool(cdn, "cdn")
-        elif rng.random() < P_LONGTAIL_HOSTING:
-            hoster = self.hosters[self.pick_hoster.pick(rng)]
-            host_pool = hoster.pool
+        if has_www and rng.random() < P_CDN:
+            cdns, chain = self._cdns(domain, tok, out)
+            host_pool = self.inv.pool(cdns[-1])
         else:
-            host_pool = self.inv.pool(self.pick["hosting"].pick(rng), "hosting")
+            chain = []
+            host_pool, hoster = self._origin()
+        hosting = [host_pool.owner]
 
         # web: apex, www, CDN chain
-        if cdn is not None:
-            chain = naming.cdn_chain(cdn, self.reg.providers[cdn].cname_suffixes, rng, domain, tok)
+        if cdns:
             names = [f"www.{domain}", *chain]
             out.zone.extend(f"{a}.\tCNAME\t{b}.\n" for a, b in pairwise(names))
             last = chain[-1]
-            if cdn in naming.SHARED_LAST_HOP:
+            apex_origin = rng.random() < P_APEX_ORIGIN
+            if cdns[-1] in naming.SHARED_LAST_HOP:
                 self._host(last, host_pool, None)
                 v4, v6, _ = self.shared[last]
             else:
-                v4, v6 = self._addresses(host_pool, 2, P_AAAA)
+                v6_only = v6_only and bool(host_pool.v6) and not apex_origin
+                v4, v6 = self._addresses(host_pool, 2, P_AAAA, v6_only=v6_only)
                 out.zone.extend(_addr_lines(last, v4, v6))
-            out.zone.extend(_addr_lines(domain, v4, v6))
+            if apex_origin:  # apex records cannot be CNAMEs: the apex stays at the origin
+                origin, _ = self._origin()
+                a4, a6 = self._addresses(origin, 1, P_AAAA)
+                out.zone.extend(_addr_lines(domain, a4, a6))
+                if origin.owner not in hosting:
+                    hosting.append(origin.owner)
+                out.cases.append("apex_origin")
+            else:
+                out.zone.extend(_addr_lines(domain, v4, v6))
             cdn_truth = {hit[0] for n in chain if (hit := self.reg.match_suffix("cname", n))}
         else:
-            v4, v6 = self._addresses(host_pool, 1 if rng.random() < 0.7 else 2, P_AAAA)
+            v6_only = v6_only and bool(host_pool.v6)
+            n = 1 if rng.random() < 0.7 else 2
+            v4, v6 = self._addresses(host_pool, n, P_AAAA, v6_only=v6_only)
             out.zone.extend(_addr_lines(domain, v4, v6))
             if has_www and not owned and rng.random() < P_WWW_TO_APEX:
                 out.zone.append(f"www.{domain}.\tCNAME\t{domain}.\n")
             elif has_www:
                 out.zone.extend(_addr_lines(f"www.{domain}", v4, v6))
             cdn_truth = set()
-        out.truth.append(("hosting", host_pool.owner))
+        if not v4:
+            out.cases.append("v6_only")
+        out.truth.extend(("hosting", p) for p in hosting)
 
         # dns
-        ns_hosts, dns_truth = self._place_dns(domain, owned, cdn, hoster, host_pool, out)
+        ns_hosts, dns_truth = self._place_dns(
+            domain, owned, cdns[0] if cdns else None, hoster, host_pool, out
+        )
         out.truth.extend(("dns", p) for p in dns_truth)
         out.truth.extend(("cdn", p) for p in sorted(cdn_truth))
 
@@ -316,11 +390,14 @@ class Placer:
                 while second == providers[0]:
                     second = self.pick["dns"].pick(rng)
                 providers.append(second)
+                out.cases.append("dns_split")
             for provider in providers:
                 names = self._ns_set(provider)
-                pool = self.inv.pool(provider, "dns")
+                pool = self.inv.pool(provider)
                 for name in names[:2] if len(providers) > 1 else names:
                     hosts.append((name, self._host(name, pool, None)))
+        if r < private:
+            out.cases.append("dns_private")
         truth: list[str] = []
         for name, owner in hosts:
             p = self._classify("ns", name, domain, owner)
@@ -336,6 +413,7 @@ class Placer:
         if r < P_MX_PRIVATE and not owned:
             mx = [(10, f"mail.{domain}")]
             self._host(mx[0][1], host_pool, out)
+            out.cases.append("mx_private")
         elif r < P_MX_PRIVATE + P_MX_LONGTAIL:
             h = self.hosters[self.pick_hoster.pick(rng)]
             mx = [(10, f"mx1.{h.domain}"), (20, f"mx2.{h.domain}")]
@@ -343,16 +421,13 @@ class Placer:
                 self._host(name, h.pool, None)
         else:
             provider = self.pick["email"].pick(rng)
-            label = (
-                self._dashed_label(domain) if provider == "microsoft" else f"{index + 100000:08d}"
-            )
-            mx = naming.mx_names(
-                provider, self.reg.providers[provider].mx_suffixes, rng, domain, label
-            )
-            pool = self.inv.pool(provider, "email")
-            per_site = provider in naming.PER_SITE_MX
-            for _, name in mx:
-                self._host(name, pool, out if per_site else None)
+            mx = self._provider_mx(provider, domain, index, out)
+            if rng.random() < P_MX_BACKUP and len(self.pick["email"].items) > 1:
+                backup = self.pick["email"].pick(rng)
+                while backup == provider:
+                    backup = self.pick["email"].pick(rng)
+                mx += [(pref + 100, name) for pref, name in self._provider_mx(backup, domain, index, out)]
+                out.cases.append("mx_backup")
         out.zone.extend(f"{domain}.\tMX\t{pref} {name}.\n" for pref, name in mx)
         truth: list[str] = []
         for _, name in mx:
@@ -360,6 +435,22 @@ class Placer:
             if p not in truth:
                 truth.append(p)
         return truth
+
+    def _provider_mx(
+        self, provider: str, domain: str, index: int, out: SiteRecords
+    ) -> list[tuple[int, str]]:
+        """The MX set of *domain* at mail *provider*, its hosts given addresses."""
+        label = (
+            self._dashed_label(domain) if provider == "microsoft-365" else f"{index + 100000:08d}"
+        )
+        mx = naming.mx_names(
+            provider, self.reg.providers[provider].mx_suffixes, self.rng, domain, label
+        )
+        pool = self.inv.pool(provider)
+        per_site = provider in naming.PER_SITE_MX
+        for _, name in mx:
+            self._host(name, pool, out if per_site else None)
+        return mx
 
     def shared_lines(self) -> list[str]:
         """Zone lines for every shared host (name servers, mail exchangers, CDN edges)."""

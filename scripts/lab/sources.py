@@ -2,9 +2,13 @@
 and small real ASes with their prefixes from a RIB-derived pyasn database.
 
 :func:`build_inventory` turns them into address pools: one per registry provider (from its
-published ranges; for providers that publish none, from the prefixes its registry ASNs
-originated in the RIB), and one per long-tail hoster (a real small AS that no registry
-provider claims). All pools are overlap-free across owners (see
+published ranges, the feeds it claims in the registry's ``range_feeds``; for providers that
+publish none, from the prefixes its registry ASNs originated in the RIB), and one per long-tail
+hoster (a real small AS that no registry provider claims). A service provider of the registry
+(``cloudfront``, ``route53``: a ``parent`` and no ASNs of its own) draws from its network
+provider's published ranges for that service where the feed names services (CLOUDFRONT,
+AzureFrontDoor), else from its parent's pool: its addresses always belong to the network
+provider, as attribution sees them. All pools are overlap-free across owners (see
 :class:`~scripts.lab.addresses.PrefixIndex`).
 """
 
@@ -31,17 +35,25 @@ RANGES_DIR = "provider_ranges"
 RIB_FILE = "ip2asn/pyasn/ipasn_20140513.dat.gz"
 #: blocks per pool and IP version
 POOL_SIZE = {4: 48, 6: 16}
-#: the published service a purpose's addresses come from, where the feed names services
-PREFERRED_SERVICES: dict[tuple[str, str], frozenset[str]] = {
-    ("aws", "hosting"): frozenset({"EC2"}),
-    ("aws", "cdn"): frozenset({"CLOUDFRONT"}),
-    ("aws", "dns"): frozenset({"ROUTE53"}),
-    ("microsoft", "hosting"): frozenset({"AzureCloud", "AzureAppService"}),
-    ("microsoft", "cdn"): frozenset({"AzureFrontDoor"}),
+#: registry provider -> (the network provider whose feed holds its addresses, the services
+#: of that feed they come from), where the feed names services
+SERVICE_RANGES: dict[str, tuple[str, frozenset[str]]] = {
+    "aws": ("aws", frozenset({"EC2"})),
+    "cloudfront": ("aws", frozenset({"CLOUDFRONT"})),
+    "route53": ("aws", frozenset({"ROUTE53"})),
+    "microsoft": ("microsoft", frozenset({"AzureCloud", "AzureAppService"})),
+    "azure-front-door": ("microsoft", frozenset({"AzureFrontDoor"})),
 }
 #: long-tail ASes: how many prefixes they announce, and of what lengths
 _SMALL_AS_PREFIXES = range(1, 9)
 _SMALL_AS_PLEN = range(16, 25)
+
+
+def _depth(parents: dict[str, str], provider: str) -> int:
+    depth = 0
+    while provider in parents:
+        provider, depth = parents[provider], depth + 1
+    return depth
 
 
 def _reserved_asn(asn: int) -> bool:
@@ -62,21 +74,38 @@ class Inventory:
     """Everything a world draws addresses from, and where it came from."""
 
     pools: dict[str, Pool]
-    purpose_pools: dict[tuple[str, str], Pool]
+    service_pools: dict[str, Pool]
     hosters: list[Hoster]
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     rib: str = ""
+    parents: dict[str, str] = field(default_factory=dict)
 
-    def pool(self, provider: str, purpose: str) -> Pool:
-        """The pool for *provider* serving *purpose* (hosting, cdn, dns, email)."""
-        return self.purpose_pools.get((provider, purpose)) or self.pools[provider]
+    def pool(self, provider: str) -> Pool:
+        """The addresses *provider*'s hosts get: its service's ranges, its own, or its parent's.
+
+        :raises KeyError: when neither it nor any parent has a pool.
+        """
+        node: str | None = provider
+        while node is not None:
+            found = self.service_pools.get(node) or self.pools.get(node)
+            if found is not None:
+                return found
+            node = self.parents.get(node)
+        raise KeyError(provider)
+
+    def has_pool(self, provider: str) -> bool:
+        """True when :meth:`pool` finds IPv4 addresses for *provider*."""
+        try:
+            return bool(self.pool(provider).v4)
+        except KeyError:
+            return False
 
     def blocks(self) -> list[Block]:
         """Every block of every pool, once, sorted by version and address."""
         seen: dict[tuple[int, int, int], Block] = {}
         pools = [
             *self.pools.values(),
-            *self.purpose_pools.values(),
+            *self.service_pools.values(),
             *(h.pool for h in self.hosters),
         ]
         for pool in pools:
@@ -147,20 +176,23 @@ def build_inventory(
     :param hosters: how many long-tail hosters (small real ASes) to create.
     :param taken_domains: names hosters' domains must not collide with (updated in place).
     """
-    versions: dict[str, RangeVersion] = {
-        p: v
-        for p, v in nearest_versions(data_dir / RANGES_DIR, when).items()
-        if p in registry.providers and registry.providers[p].asns
-    }
+    # feed id -> the registry provider claiming it (range_feeds); it must have an AS to
+    # originate the prefixes in the world's pyasn database
+    versions: dict[str, list[RangeVersion]] = defaultdict(list)
+    for feed, version in sorted(nearest_versions(data_dir / RANGES_DIR, when).items()):
+        owner = registry.provider_for_feed(feed)
+        if owner is not None and registry.providers[owner].asns:
+            versions[owner].append(version)
     index = PrefixIndex()
     by_service: dict[str, dict[str, set[Parsed]]] = {}
-    for provider, version in sorted(versions.items()):
+    for provider, feeds in sorted(versions.items()):
         services: dict[str, set[Parsed]] = defaultdict(set)
-        for row in version.rows():
-            parsed = parse_prefix(row.prefix)
-            if parsed is not None:
-                services[row.service or ""].add(parsed)
-                index.add(*parsed, provider)
+        for version in feeds:
+            for row in version.rows():
+                parsed = parse_prefix(row.prefix)
+                if parsed is not None:
+                    services[row.service or ""].add(parsed)
+                    index.add(*parsed, provider)
         by_service[provider] = services
     rib = read_rib(data_dir / RIB_FILE)
     claimed = {asn for p in registry.providers.values() for asn in p.asns}
@@ -170,24 +202,30 @@ def build_inventory(
             index.add(*parsed, owner)
     index.freeze()
 
-    inv = Inventory(pools={}, purpose_pools={}, hosters=[], rib=RIB_FILE)
+    inv = Inventory(
+        pools={},
+        service_pools={},
+        hosters=[],
+        rib=RIB_FILE,
+        parents={p.id: p.parent for p in registry.providers.values() if p.parent},
+    )
     for provider, services in sorted(by_service.items()):
         asn = registry.providers[provider].asns[0]
         everything: set[Parsed] = set().union(*services.values())
         inv.pools[provider] = _choose(
             index, everything, provider, asn, rng, POOL_SIZE, register=False
         )
-        for (pid, purpose), wanted in sorted(PREFERRED_SERVICES.items()):
+        for pid, (network, wanted) in sorted(SERVICE_RANGES.items()):
             subset: set[Parsed] = set().union(*(services.get(s, set()) for s in sorted(wanted)))
-            if pid == provider and subset:
+            if network == provider and pid in registry.providers and subset:
                 pool = _choose(index, subset, provider, asn, rng, POOL_SIZE, register=False)
                 if pool.v4:
-                    inv.purpose_pools[(provider, purpose)] = pool
-        v = versions[provider]
+                    inv.service_pools[pid] = pool
+        first = versions[provider][0]
         inv.versions[provider] = {
-            "date": v.date.isoformat(),
-            "format": v.format,
-            "files": [str(p.relative_to(data_dir)) for p in v.paths],
+            "date": first.date.isoformat(),
+            "format": first.format,
+            "files": [str(p.relative_to(data_dir)) for v in versions[provider] for p in v.paths],
         }
     for provider in sorted(set(registry.providers) - set(versions)):
         p = registry.providers[provider]
@@ -209,14 +247,21 @@ def build_inventory(
     )
     rng.shuffle(small)
     candidates = iter(small)
-    orphans = sorted(p for p in registry.providers if p not in inv.pools)
+    # no address evidence at all, not even up the parent chain (netlify, cloudns): a small
+    # AS's space is assigned to it (parents first: their services then share it)
+    orphans = sorted(
+        (p for p in registry.providers if not inv.has_pool(p)),
+        key=lambda p: (_depth(inv.parents, p), p),
+    )
     for asn in candidates:
+        while orphans and inv.has_pool(orphans[0]):
+            orphans.pop(0)
         if len(inv.hosters) >= hosters and not orphans:
             break
         pool = _choose(index, _parsed(rib[asn]), f"as{asn}", asn, rng, {4: 4, 6: 0}, register=True)
         if not pool.v4:
             continue
-        if orphans:  # no address evidence at all: a small AS's space is assigned to it
+        if orphans:
             provider = orphans.pop(0)
             asns = registry.providers[provider].asns
             if asns:  # re-originated by the provider's own AS in the world's pyasn db

@@ -9,7 +9,8 @@
 - ``root.zone``      one flat zone ``.`` with every name (served by Knot);
 - ``unbound-local.conf``  each site's apex NS and SOA, as Unbound ``local-data`` (an NS inside
   a ``.`` zone would be a delegation, so the apex NS live in the resolver);
-- ``world.json``     seed, date, sizes, the range-file versions used and per-layer shares.
+- ``world.json``     seed, date, sizes, the range-file versions used, per-layer shares and how
+  many sites show each stacked or mixed case (see :mod:`scripts.lab.placement`).
 
 Sites come from a real top list (first N registrable domains) or are made up. The world's date
 is ``world_date`` if given, else the list's date (from its file name), else
@@ -146,6 +147,7 @@ def generate(
 
     shares: dict[str, defaultdict[str, float]] = {layer: defaultdict(float) for layer in LAYERS}
     attributed: Counter[str] = Counter()
+    cases: Counter[str] = Counter()
     probe: dict[str, str] | None = None
     present = records = 0
     with (
@@ -181,8 +183,9 @@ def generate(
                 attributed[layer] += 1
                 for p in providers:
                     shares[layer][p] += 1 / len(providers)
-            if probe is None:
-                first = next(x for x in site.zone if x.startswith(f"{domain}.\tA\t"))
+            cases.update(site.cases)
+            first = next((x for x in site.zone if x.startswith(f"{domain}.\tA\t")), None)
+            if probe is None and first is not None:  # the servers' readiness probe: an A
                 probe = {"name": domain, "type": "A", "address": first.split("\t")[2].strip()}
         shared = placer.shared_lines()
         records += len(shared)
@@ -214,6 +217,7 @@ def generate(
         "rib": inv.rib,
         "probe": probe,
         "summary": summarise(shares, attributed),
+        "cases": dict(sorted(cases.items())),
     }
     (out_dir / "world.json").write_text(
         json.dumps(world, indent=2, sort_keys=True) + "\n", encoding="utf-8"

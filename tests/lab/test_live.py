@@ -112,7 +112,7 @@ def test_every_record_type(lab: dict[str, Any], world: dict[str, Any]) -> None:
             assert chain[name] == rec[name]["CNAME"]
             name = next(iter(rec[name]["CNAME"])).rstrip(".")
             checked["cname-hop"] += 1
-        assert chain[name] == rec[name]["A"]
+        assert chain.get(name, set()) == rec[name].get("A", set())  # IPv6-only: no A
         for host in ns[domain]:
             host = host.rstrip(".")
             assert _answer(res, host, "A")[host] == rec[host]["A"]

@@ -13,6 +13,7 @@ import json
 import random
 import re
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pyasn
 import pytest
 
 from crawler import registry as registry_mod
+from crawler.ranges import nearest_versions
 from crawler.toplists import normalise_domain
 from scripts.lab import naming
 from scripts.lab.world import FILES, default_data_dir, generate
@@ -173,22 +175,94 @@ def test_real_list_and_its_date(tmp_path: Path) -> None:
     assert derive_truth(tmp_path) == rows
 
 
+def _by_site(rows: list[dict[str, str]]) -> dict[str, dict[str, set[str]]]:
+    out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for r in rows:
+        out[r["domain"]][r["layer"]].add(r["provider"])
+    return out
+
+
+def test_truth_uses_service_level_ids(world_dir: Path) -> None:
+    reg = registry_mod.load()
+    rows = _truth(world_dir)
+    used: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        used[r["layer"]].add(r["provider"])
+        p = reg.providers.get(r["provider"])
+        if p is not None and r["layer"] != "hosting":  # hosting is whoever's AS it is
+            assert r["layer"] in p.layers, r
+        elif p is None:  # the long tail: an AS or a domain (private, or an MX host's)
+            assert re.fullmatch(r"as\d+", r["provider"]) or "." in r["provider"], r
+    assert {"route53", "azure-dns", "akamai-edge-dns", "google-cloud"} <= used["dns"]
+    assert {"cloudfront", "azure-front-door", "akamai"} <= used["cdn"]
+    assert {"google-workspace", "microsoft-365"} <= used["email"]
+    assert not {"aws", "google", "microsoft"} & (used["dns"] | used["email"] | used["cdn"])
+    # a service's addresses belong to its network: CloudFront edges are AWS, Front Door Azure
+    for layers in _by_site(rows).values():
+        if "cloudfront" in layers["cdn"] and len(layers["cdn"]) == 1:
+            assert "aws" in layers["hosting"], layers
+        if "azure-front-door" in layers["cdn"] and len(layers["cdn"]) == 1:
+            assert "microsoft" in layers["hosting"], layers
+
+
+def test_stacked_and_mixed_cases(world_dir: Path) -> None:
+    world: dict[str, Any] = json.loads((world_dir / "world.json").read_text())
+    cases = world["cases"]
+    for case in ("cdn_stack", "v6_only", "apex_origin", "dns_split", "mx_backup", "dns_private",
+                 "mx_private"):
+        assert cases.get(case, 0) > 0, (case, cases)
+    sites = _by_site(_truth(world_dir))
+    rec = _records(world_dir / "root.zone")
+    # two CDNs in one chain: both in the truth
+    assert sum(len(layers["cdn"]) == 2 for layers in sites.values()) == cases["cdn_stack"]
+    # IPv6 only: the apex has AAAA and no A
+    v6_only = [d for d in sites if "AAAA" in rec[d] and "A" not in rec[d]]
+    assert len(v6_only) == cases["v6_only"]
+    assert sum(len(layers["dns"]) > 1 for layers in sites.values()) >= cases["dns_split"]
+    assert sum(len(layers["email"]) > 1 for layers in sites.values()) >= cases["mx_backup"]
+    assert sum(len(layers["hosting"]) > 1 for layers in sites.values()) > 0  # apex at an origin
+
+
+def test_cloudfront_edges_come_from_its_published_ranges(tmp_path: Path) -> None:
+    radar = DATA / "toplists" / "cloudflare_radar" / "radar_top-10000_2026-04-27.csv.gz"
+    world = generate(tmp_path, sites=1500, seed=3, list_path=radar)
+    assert world["ranges"]["aws"]["format"] == "aws"  # the feed that names services
+    feed = nearest_versions(DATA / "provider_ranges", date.fromisoformat(world["date"]))["aws"]
+    cloudfront = [
+        ipaddress.ip_network(r.prefix) for r in feed.rows() if r.service == "CLOUDFRONT"
+    ]
+    rec = _records(tmp_path / "root.zone")
+    edges = [
+        a
+        for name, types in rec.items()
+        if name.endswith(".cloudfront.net")
+        for a in types.get("A", []) + types.get("AAAA", [])
+    ]
+    assert edges
+    for a in edges:
+        ip = ipaddress.ip_address(a)
+        assert any(ip in net for net in cloudfront if net.version == ip.version), a
+
+
 def test_templates_name_hosts_under_their_providers_suffixes() -> None:
     reg = registry_mod.load()
     rng = random.Random(3)
     for _ in range(20):
         for provider in naming.NS_TEMPLATES:
             p = reg.providers[provider]
+            assert "dns" in p.layers, provider
             for host in naming.ns_names(provider, p.ns_suffixes, rng):
                 hit = reg.match_suffix("ns", host)
                 assert hit is not None and hit[0] == provider, host
         for provider in naming.MX_TEMPLATES:
             p = reg.providers[provider]
+            assert "email" in p.layers, provider
             for _, host in naming.mx_names(provider, p.mx_suffixes, rng, "example.com", "tok"):
                 hit = reg.match_suffix("mx", host)
                 assert hit is not None and hit[0] == provider, host
         for provider in naming.CDN_TEMPLATES:
             p = reg.providers[provider]
+            assert "cdn" in p.layers, provider
             chain = naming.cdn_chain(provider, p.cname_suffixes, rng, "example.com", "tok")
             assert 1 <= len(chain) <= 2
             for host in chain:
