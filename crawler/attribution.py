@@ -1,9 +1,13 @@
 """Attribution: a snapshot's stored observations + the registry -> ``dependencies``.
 
-The stage reads only what the crawl stored (``dns_answers``, ``ip_origins``), so it can be
-re-run on an old snapshot when the registry improves. Host names are classified in Python
-(distinct names only: a few per site at most), everything per-site runs as SQL
-(``sql/attribute.sql``) inside DuckDB.
+The stage reads only what the crawl stored (``dns_answers``, ``ip_origins``, the range matches
+and the RDAP cache), so it can be re-run on an old snapshot when the registry improves. Host
+names are classified in Python (distinct names only: a few per site at most); everything
+per-site runs as SQL inside DuckDB, in three steps that keep all the evidence:
+
+1. ``sql/address_providers.sql`` — each address's owner (published range > origin AS > RDAP);
+2. ``sql/attribute.sql`` — every piece of evidence per site, layer and unit (``evidence``);
+3. ``sql/dependencies.sql`` — one row per site, layer and provider (``dependencies``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ def host_map(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registr
         if not host:
             continue
         hit = registry.match_suffix(kind, host)
+        if hit is not None and kind == "cname":
+            # A CNAME names a CDN only if the provider serves the cdn layer (a CNAME to an
+            # ELB or a storage bucket is hosting, which the addresses already tell).
+            p = registry.providers.get(hit[0])
+            if p is not None and p.layers and "cdn" not in p.layers:
+                hit = None
         out["kind"].append(kind)
         out["host"].append(host)
         out["provider"].append(hit[0] if hit else None)
@@ -108,6 +118,11 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
     Old ``dependencies`` and ``providers`` rows of the snapshot are replaced, and the
     registry's version and hash are recorded on the snapshot.
     """
+    from crawler.ranges.match import match_snapshot
+
+    # Published ranges first: the stored feed versions nearest the snapshot's date (recorded in
+    # snapshot_feeds); with none stored, addresses fall back to their origin AS.
+    match_snapshot(con, snapshot_id)
     hosts = host_map(con, snapshot_id, registry)
     asns = asn_map(registry)
     con.register("host_map", hosts)
@@ -115,12 +130,13 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
     try:
         con.execute("begin transaction")
         try:
-            con.execute("delete from dependencies where snapshot_id = ?", [snapshot_id])
-            con.execute("delete from providers where snapshot_id = ?", [snapshot_id])
-            con.execute(
-                "insert into dependencies by name " + db.sql_text("crawler", "attribute.sql"),
-                {"sid": snapshot_id},
-            )
+            for table in ("address_providers", "evidence", "dependencies", "providers"):
+                con.execute(f"delete from {table} where snapshot_id = ?", [snapshot_id])
+            params = {"sid": snapshot_id}
+            con.execute("insert into address_providers by name "
+                        + db.sql_text("crawler", "address_providers.sql"), params)
+            con.execute("insert into evidence by name " + db.sql_text("crawler", "attribute.sql"), params)
+            con.execute("insert into dependencies by name " + db.sql_text("crawler", "dependencies.sql"), params)
             private = {
                 r[0]
                 for r in con.execute(

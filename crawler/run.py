@@ -49,6 +49,8 @@ class CrawlOptions:
     rdap_url: str | None = None
     rdap_rate: float = 50.0
     rdap_limit: int = 2000
+    # (path, provider, published) of range-feed files to load before attribution (the lab's)
+    range_files: list[tuple[Path, str, date | None]] = field(default_factory=list)
     list_name: str | None = None
     registry_path: Path | None = None
     concurrency: int = 300
@@ -176,6 +178,7 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
             store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
                         str(opts.as_names))
         rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
+        load_range_files(con, opts.range_files, reg)
         deps = attribution.attribute(con, sid, reg)
         summary = {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
                    "statuses": writer.statuses, "write_seconds": round(writer.write_seconds, 3),
@@ -188,6 +191,15 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         raise
     return CrawlResult(sid, writer.sites_written, writer.statuses, time.perf_counter() - t0, dns_seconds,
                        writer.rows_written, deps, summary)
+
+
+def load_range_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, date | None]],
+                     reg: registry.Registry) -> None:
+    """Store the given range-feed versions (already stored ones are skipped by their hash)."""
+    from crawler.ranges.store import load_versions
+
+    if files:
+        load_versions(con, files, registry=reg)
 
 
 def name_with_rdap(con: duckdb.DuckDBPyConnection, sid: int, reg: registry.Registry, opts: CrawlOptions,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -51,12 +51,25 @@ def _progress_factory(console: Console, enabled: bool) -> ProgressFactory | None
     return factory
 
 
-def lab_state(lab_dir: Path) -> dict[str, str]:
+def lab_state(lab_dir: Path) -> dict[str, Any]:
     path = lab_dir / "state.json"
     if not path.is_file():
         raise UserError(f"no running lab in {lab_dir} (start one with `chokepoints lab up`)")
-    state: dict[str, str] = json.loads(path.read_text())
+    state: dict[str, Any] = json.loads(path.read_text())
     return state
+
+
+def lab_range_files(state: dict[str, Any]) -> list[tuple[Path, str, date | None]]:
+    """The published range files the lab world drew its addresses from (world.json)."""
+    world = json.loads(Path(state["world"]).read_text()) if state.get("world") else {}
+    data_dir = Path(world.get("data_dir") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    out = []
+    for provider, spec in sorted((world.get("ranges") or {}).items()):
+        if spec.get("format") in ("rib", "assigned"):
+            continue
+        day = _parse_date(spec.get("date"))
+        out += [(data_dir / f, provider, day) for f in spec.get("files", [])]
+    return out
 
 
 def crawl(
@@ -126,6 +139,7 @@ def crawl(
             opts.as_names = Path(state["as_names"])
         if rdap_url is None and state.get("rdap"):
             opts.rdap_url = state["rdap"]
+        opts.range_files = lab_range_files(state)
         if list_spec is None:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date

@@ -1,8 +1,13 @@
 """Providers' published IP ranges: parsers per feed format and dated-version selection.
 
 The attribution stage names a provider from an address first by the provider's own published
-ranges, at the version nearest the snapshot's date (DESIGN.md, "Attribution"). This package
-reads those feeds; it does no network work (fetchers hand it files).
+ranges, at the version nearest the snapshot's date (DESIGN.md, "Attribution"). The parsers and
+:mod:`~crawler.ranges.catalog` read those feeds from files. The database side is imported from
+its own modules (they pull in DuckDB and the registry):
+
+- :mod:`crawler.ranges.store` — ``load_feed_file``, ``load_folder``, ``fetch_current`` into
+  ``range_feeds`` / ``ip_ranges`` (catalogue: ``datasets/feeds.toml``, :mod:`~crawler.ranges.feeds`);
+- :mod:`crawler.ranges.match` — ``select_versions``, ``match_addresses`` into ``ip_range_matches``.
 """
 
 from __future__ import annotations

@@ -81,6 +81,8 @@ P_DNS_PRIVATE, P_DNS_LONGTAIL, P_DNS_SPLIT = 0.05, 0.10, 0.05
 P_MX, P_MX_PRIVATE, P_MX_LONGTAIL = 0.80, 0.10, 0.08
 P_MX_BACKUP = 0.04  # of provider MX: a backup MX at a second provider
 P_WWW_TO_APEX = 0.30  # www CNAME <apex>, no CDN
+P_BYOIP = 0.01  # of origin hosts: a provider's range announced by the customer's AS
+P_UNROUTED = 0.005  # of origin hosts: space no route announces (named by RDAP only)
 NS_SETS = 64  # distinct NS sets per DNS provider
 TTL = 3600
 
@@ -253,7 +255,13 @@ class Placer:
     # -- one site --------------------------------------------------------------------------
 
     def _origin(self) -> tuple[Pool, Hoster | None]:
-        """A web host's pool outside any CDN: a long-tail hoster or a hosting provider."""
+        """A web host's pool outside any CDN: a long-tail hoster or a hosting provider (a few
+        in BYOIP space, a few in unrouted space)."""
+        special = self.rng.random()
+        if self.inv.unrouted and special < P_UNROUTED:
+            return self.rng.choice(self.inv.unrouted)[0], None
+        if self.inv.byoip and special < P_UNROUTED + P_BYOIP:
+            return self.rng.choice(self.inv.byoip), None
         if self.rng.random() < P_LONGTAIL_HOSTING:
             hoster = self.hosters[self.pick_hoster.pick(self.rng)]
             return hoster.pool, hoster
@@ -295,6 +303,10 @@ class Placer:
         else:
             chain = []
             host_pool, hoster = self._origin()
+            if host_pool in self.inv.byoip:
+                out.cases.append("byoip")
+            elif any(host_pool is pool for pool, _ in self.inv.unrouted):
+                out.cases.append("unrouted")
         hosting = [host_pool.owner]
 
         # web: apex, www, CDN chain

@@ -8,6 +8,7 @@ detached and ``lab down`` stops it, like the DNS servers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -35,10 +36,8 @@ def main(argv: list[str]) -> int:
     tmp = state_dir / (PORT_FILE + ".tmp")
     tmp.write_text(port)
     tmp.replace(state_dir / PORT_FILE)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.stopping.wait()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import gzip
 import logging
 import random
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -79,6 +80,10 @@ class Inventory:
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     rib: str = ""
     parents: dict[str, str] = field(default_factory=dict)
+    #: BYOIP: a /24 of a provider's published range, announced by a customer's own AS
+    byoip: list[Pool] = field(default_factory=list)
+    #: space the world's RIB does not announce: only RDAP names it ("org:<slug>" owners)
+    unrouted: list[tuple[Pool, str]] = field(default_factory=list)
 
     def pool(self, provider: str) -> Pool:
         """The addresses *provider*'s hosts get: its service's ranges, its own, or its parent's.
@@ -107,6 +112,8 @@ class Inventory:
             *self.pools.values(),
             *self.service_pools.values(),
             *(h.pool for h in self.hosters),
+            *self.byoip,
+            *(pool for pool, _ in self.unrouted),
         ]
         for pool in pools:
             for block in (*pool.v4, *pool.v6):
@@ -282,7 +289,51 @@ def build_inventory(
             domain = hoster_name(rng)
         taken_domains.add(domain)
         inv.hosters.append(Hoster(asn, domain, pool))
+    _add_byoip(inv, versions, candidates)
+    _add_unrouted(inv, index, rib, candidates, rng)
     logger.info(
         "inventory: %d provider pools, %d long-tail hosters", len(inv.pools), len(inv.hosters)
     )
     return inv
+
+
+#: providers whose published ranges lend a /24 to a customer announcing it (BYOIP)
+BYOIP_PROVIDERS = ("aws", "google-cloud", "microsoft")
+#: an AS number marking a block the world's pyasn database must leave out (unrouted)
+UNROUTED_ASN = 0
+UNROUTED_ORGS = ("Northwind Data Centers", "Contoso Hosting Cooperative")
+
+
+def org_provider(org: str) -> str:
+    """The provider id attribution gives an RDAP registrant (crawler/sql/address_providers.sql)."""
+    return "org:" + re.sub(r"[^a-z0-9]+", "-", org.lower()).strip("-")
+
+
+def _add_byoip(inv: Inventory, versions: dict[str, list[RangeVersion]], customers: Iterator[int]) -> None:
+    """Carve a /24 out of a published block of each BYOIP provider, announced by a customer AS.
+
+    The published range still names the provider (most specific published prefix wins), while
+    the RIB says the customer: attribution must prefer the range.
+    """
+    for provider in BYOIP_PROVIDERS:
+        pool = inv.pools.get(provider)
+        if pool is None or provider not in versions:
+            continue
+        block = next((b for b in pool.v4 if b.plen <= 23), None)
+        customer = next(customers, None)
+        if block is None or customer is None:
+            continue
+        inv.byoip.append(Pool(provider, [Block(4, block.start + 256, 24, customer, provider)], []))
+
+
+def _add_unrouted(inv: Inventory, index: PrefixIndex, rib: dict[int, list[str]], spare: Iterator[int],
+                  rng: random.Random) -> None:
+    """Blocks of small ASes the world does not announce: RDAP is the only evidence of them."""
+    for org in UNROUTED_ORGS:
+        asn = next(spare, None)
+        if asn is None:
+            return
+        owner = org_provider(org)
+        pool = _choose(index, _parsed(rib[asn]), owner, UNROUTED_ASN, rng, {4: 1, 6: 0}, register=True)
+        if pool.v4:
+            inv.unrouted.append((pool, org))

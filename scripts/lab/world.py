@@ -33,7 +33,7 @@ from crawler import registry as registry_mod
 from crawler.toplists import load_list
 from scripts.lab import naming
 from scripts.lab.placement import TTL, Placer
-from scripts.lab.sources import RANGES_DIR, RIB_FILE, build_inventory
+from scripts.lab.sources import RANGES_DIR, RIB_FILE, UNROUTED_ASN, build_inventory
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 #: range snapshot, the date at which the most providers have a published version
 DEFAULT_DATE = date(2025, 7, 5)
 LAYERS = ("hosting", "dns", "cdn", "email")
-FILES = ("list.csv", "truth.csv", "ipasn.dat", "world.json", "root.zone", "unbound-local.conf")
+FILES = ("list.csv", "truth.csv", "ipasn.dat", "world.json", "root.zone", "unbound-local.conf",
+         "rdap_networks.json")
 _BUFFER = 1 << 20
 
 
@@ -198,7 +199,13 @@ def generate(
             f"date {when.isoformat()}\n; Converted on  : (generated)\n"
             f"; CIDRs         : {len(blocks)}\n;\n"
         )
-        dat.write("".join(f"{b.cidr}\t{b.asn}\n" for b in blocks))
+        dat.write("".join(f"{b.cidr}\t{b.asn}\n" for b in blocks if b.asn != UNROUTED_ASN))
+    # unrouted space: only the lab's RDAP server knows who holds it (scripts/lab/rdap_main.py)
+    (out_dir / "rdap_networks.json").write_text(json.dumps([
+        {"cidr": b.cidr, "handle": f"NET-LAB-UNROUTED-{i}-{j}", "name": f"LAB-UNROUTED-{i}", "org": org,
+         "shape": "arin"}
+        for i, (pool, org) in enumerate(inv.unrouted) for j, b in enumerate(pool.v4)
+    ], indent=1) + "\n", encoding="utf-8")
 
     world: dict[str, Any] = {
         "seed": seed,
@@ -218,6 +225,9 @@ def generate(
         "probe": probe,
         "summary": summarise(shares, attributed),
         "cases": dict(sorted(cases.items())),
+        # a provider's published range announced by a customer's AS: the range names the provider
+        "byoip": [{"cidr": b.cidr, "provider": pool.owner, "announced_by": b.asn}
+                  for pool in inv.byoip for b in pool.v4],
     }
     (out_dir / "world.json").write_text(
         json.dumps(world, indent=2, sort_keys=True) + "\n", encoding="utf-8"

@@ -26,6 +26,7 @@ from crawler import registry as registry_mod
 from crawler.ranges import nearest_versions
 from crawler.toplists import normalise_domain
 from scripts.lab import naming
+from scripts.lab.sources import org_provider
 from scripts.lab.world import FILES, default_data_dir, generate
 
 DATA = default_data_dir()
@@ -66,9 +67,20 @@ def derive_truth(world_dir: Path) -> set[tuple[str, str, str]]:
     rec = _records(world_dir / "root.zone")
     asndb = pyasn.pyasn(str(world_dir / "ipasn.dat"))
 
+    world = json.loads((world_dir / "world.json").read_text())
+    byoip = [(ipaddress.ip_network(b["cidr"]), b["provider"]) for b in world["byoip"]]
+    unrouted = [(ipaddress.ip_network(n["cidr"]), org_provider(n["org"]))
+                for n in json.loads((world_dir / "rdap_networks.json").read_text())]
+
     def label(address: str) -> str:
+        ip = ipaddress.ip_address(address)
+        for net, provider in byoip:  # the published range wins over the customer's route
+            if ip in net:
+                return provider
         asn = asndb.lookup(address)[0]
-        assert asn is not None, address
+        if asn is None:  # unrouted: only RDAP names it
+            (provider,) = [p for net, p in unrouted if ip in net]
+            return provider
         return reg.provider_for_asn(asn) or f"as{asn}"
 
     def addresses(name: str) -> tuple[list[str], list[str]]:
@@ -148,8 +160,10 @@ def test_list_absent_sites_and_shape(world_dir: Path) -> None:
 
 
 def test_addresses_are_public_and_in_the_asn_db(world_dir: Path) -> None:
+    """Every address is public and routed — but for the unrouted case, which RDAP alone names."""
     asndb = pyasn.pyasn(str(world_dir / "ipasn.dat"))
     rec = _records(world_dir / "root.zone")
+    unrouted = [ipaddress.ip_network(n["cidr"]) for n in json.loads((world_dir / "rdap_networks.json").read_text())]
     seen = 0
     for name, types in rec.items():
         for address in types.get("A", []) + types.get("AAAA", []):
@@ -157,7 +171,8 @@ def test_addresses_are_public_and_in_the_asn_db(world_dir: Path) -> None:
                 continue
             seen += 1
             assert ipaddress.ip_address(address).is_global, (name, address)
-            assert asndb.lookup(address)[0] is not None, (name, address)
+            routed = asndb.lookup(address)[0] is not None
+            assert routed != any(ipaddress.ip_address(address) in net for net in unrouted), (name, address)
     assert seen > SITES
 
 
@@ -192,7 +207,8 @@ def test_truth_uses_service_level_ids(world_dir: Path) -> None:
         if p is not None and r["layer"] != "hosting":  # hosting is whoever's AS it is
             assert r["layer"] in p.layers, r
         elif p is None:  # the long tail: an AS or a domain (private, or an MX host's)
-            assert re.fullmatch(r"as\d+", r["provider"]) or "." in r["provider"], r
+            assert re.fullmatch(r"as\d+", r["provider"]) or "." in r["provider"] or (
+                r["layer"] == "hosting" and r["provider"].startswith("org:")), r
     assert {"route53", "azure-dns", "akamai-edge-dns", "google-cloud"} <= used["dns"]
     assert {"cloudfront", "azure-front-door", "akamai"} <= used["cdn"]
     assert {"google-workspace", "microsoft-365"} <= used["email"]
