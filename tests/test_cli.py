@@ -10,8 +10,8 @@ import pytest
 from chokepoints import db
 from tests.cli import run
 
-COMMANDS = [[], ["crawl"], ["attribute"], ["report"], ["query"], ["lab"], ["lab", "up"], ["lab", "down"],
-            ["lab", "status"], ["db"], ["db", "migrate"], ["data"], ["data", "rib"]]
+COMMANDS = [[], ["crawl"], ["attribute"], ["report"], ["whatif"], ["query"], ["lab"], ["lab", "up"], ["lab", "down"],
+            ["lab", "status"], ["db"], ["db", "migrate"], ["data"], ["data", "rib"], ["data", "ranges"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "root")

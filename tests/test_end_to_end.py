@@ -31,9 +31,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator
 
 @pytest.fixture(scope="module")
 def crawled(lab: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lab crawled in lab mode: its resolver, pyasn db, list, range files and RDAP server."""
     path = tmp_path_factory.mktemp("db") / "lab.duckdb"
-    r = run("crawl", "--resolver", lab["resolver"], "--asn-db", lab["asn_db"], "--list", lab["list"],
-            "--db", path, "--no-progress", "--timeout", "1")
+    r = run("crawl", "--lab", "--lab-dir", lab["state_dir"], "--db", path, "--no-progress", "--timeout", "1")
     assert r.returncode == 0, r.stderr
     assert "snapshot 1:" in r.stderr
     return path
@@ -99,12 +99,27 @@ def test_report_markdown_and_table(crawled: Path) -> None:
     assert table.returncode == 0 and "HHI" in table.stdout
 
 
-def test_lab_mode_crawl_takes_everything_from_the_lab(lab: dict[str, Any], tmp_path: Path) -> None:
-    lab_dir = Path(lab["state_dir"]) if "state_dir" in lab else Path(lab["list"]).parent
-    r = run("crawl", "--lab", "--lab-dir", lab_dir, "--top", "50", "--db", tmp_path / "c.duckdb",
-            "--no-progress", "--no-summary")
+def test_explicit_flags_crawl_the_same_lab(lab: dict[str, Any], tmp_path: Path) -> None:
+    r = run("crawl", "--resolver", lab["resolver"], "--asn-db", lab["asn_db"], "--list", lab["list"],
+            "--top", "50", "--db", tmp_path / "c.duckdb", "--no-progress", "--no-summary", "--timeout", "1")
     assert r.returncode == 0, r.stderr
     assert "50 sites" in r.stderr
+
+
+def test_lab_mode_uses_published_ranges_and_rdap(crawled: Path) -> None:
+    con = db.connect(crawled, read_only=True)
+    try:
+        evidence = dict(con.execute("select evidence, count(*) from address_providers group by 1").fetchall())
+        assert evidence.get("published_range", 0) > 0 and evidence.get("asn", 0) > 0
+        (feeds,) = con.execute("select count(*) from snapshot_feeds where snapshot_id = 1").fetchall()[0]
+        assert feeds > 0
+        (named,) = con.execute("select count(*) from rdap_networks where status = 'OK'").fetchall()[0]
+        assert named > 0  # long-tail ASes without an AS-names file are named through the lab's RDAP
+        (aws_regions,) = con.execute(
+            "select count(distinct region) from address_providers where provider = 'aws'").fetchall()[0]
+        assert aws_regions > 1
+    finally:
+        con.close()
 
 
 def test_a_dead_resolver_gives_every_site_a_timeout(tmp_path: Path) -> None:
@@ -148,8 +163,8 @@ def test_reattribution_equals_a_fresh_crawl_with_the_new_registry(
         f'asns = [{asn_provider[2:]}]\nasns_source = "https://bgp.tools/as/{asn_provider[2:]}"\n'))
     r = run("attribute", "--snapshot", "1", "--registry", registry, "--db", work)
     assert r.returncode == 0, r.stderr
-    r = run("crawl", "--resolver", lab["resolver"], "--asn-db", lab["asn_db"], "--list", lab["list"],
-            "--registry", registry, "--db", work, "--no-progress", "--no-summary", "--timeout", "1")
+    r = run("crawl", "--lab", "--lab-dir", lab["state_dir"], "--registry", registry, "--db", work,
+            "--no-progress", "--no-summary", "--timeout", "1")
     assert r.returncode == 0, r.stderr
     con = db.connect(work, read_only=True)
     try:
@@ -178,3 +193,88 @@ def test_org_level_merges_services_into_organisations(crawled: Path) -> None:
         assert data["attributed"] == finer["attributed"]
     names = {p["provider"] for p in by_org["layers"]["hosting"]["providers"]}
     assert "Amazon" in names and "aws" not in names
+
+
+def read_truth(path: Path) -> dict[str, dict[str, set[str]]]:
+    from scripts.score_lab import read_truth as _read
+
+    return _read(path)
+
+
+def test_whatif_provider_outage_matches_the_truth(crawled: Path, lab: dict[str, Any]) -> None:
+    """Expected counts from truth.csv alone: a site is down when a layer it cannot live without
+    (dns, hosting, cdn) has all its true providers failed, degraded when any layer has some."""
+    failed = {"aws", "cloudfront", "route53", "amazon-ses"}
+    truth = read_truth(Path(lab["truth"]))
+    sites = {d for layer in truth.values() for d in layer}
+    down = degraded = 0
+    for site in sites:
+        layers = {layer: truth[layer].get(site, set()) for layer in truth}
+        if any(p and p <= failed for name, p in layers.items() if name in ("dns", "hosting", "cdn")):
+            down += 1
+        elif any(p & failed for p in layers.values()):
+            degraded += 1
+    r = run("whatif", "--provider", "aws", "--format", "json", "--db", crawled)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["results"][0]
+    assert (got["down"], got["degraded"]) == (down, degraded)
+    assert down > 0
+
+
+def test_whatif_region_outage_matches_an_independent_oracle(crawled: Path, lab: dict[str, Any]) -> None:
+    """Expected counts from the world's own AWS range file, matched with ipaddress in Python
+    (most specific prefix): a site is down when every address of its apex and www is in the
+    region, degraded when some are."""
+    import ipaddress
+
+    from crawler.ranges import PARSERS
+
+    world = json.loads(Path(lab["world"]).read_text())
+    spec = world["ranges"]["aws"]
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    rows = [r for f in spec["files"] for r in PARSERS[spec["format"]](data / f)]
+    nets = sorted(((ipaddress.ip_network(r.prefix), r) for r in rows),
+                  key=lambda nr: (nr[0].version, nr[0].prefixlen))
+    con = db.connect(crawled, read_only=True)
+    try:
+        addrs = con.execute(
+            "select domain, value from dns_answers where snapshot_id = 1 and rtype in ('A', 'AAAA') "
+            "and qtype in ('A', 'AAAA') and (qname = domain or qname = 'www.' || domain)").fetchall()
+        region = con.execute(
+            "select region from evidence where snapshot_id = 1 and layer = 'hosting' and provider = 'aws' "
+            "and region is not null and region <> 'GLOBAL' group by 1 order by count(distinct domain) desc, 1 "
+            "limit 1").fetchall()[0][0]
+    finally:
+        con.close()
+
+    def in_region(ip: str) -> bool:
+        a = ipaddress.ip_address(ip)
+        best = None
+        for net, row in nets:
+            if a.version == net.version and a in net and (
+                    best is None or net.prefixlen > best[0].prefixlen
+                    or (net.prefixlen == best[0].prefixlen and best[1].service == "AMAZON")):
+                best = (net, row)
+        return best is not None and best[1].region == region
+
+    per_site: dict[str, list[bool]] = {}
+    for domain, ip in set(addrs):
+        per_site.setdefault(domain, []).append(in_region(ip))
+    down = sum(1 for v in per_site.values() if all(v))
+    degraded = sum(1 for v in per_site.values() if any(v) and not all(v))
+    r = run("whatif", "--provider", "aws", "--region", region, "--format", "json", "--db", crawled)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["results"][0]
+    assert got["down"] == down and got["down"] > 0
+    # Degraded also counts sites whose mail or name servers sit in the region: at least these.
+    assert got["degraded"] >= degraded
+
+
+def test_whatif_rank_and_errors(crawled: Path) -> None:
+    r = run("whatif", "--rank", "--format", "json", "--db", crawled)
+    assert r.returncode == 0, r.stderr
+    ranked = json.loads(r.stdout)["results"]
+    downs = [x["down"] for x in ranked]
+    assert downs == sorted(downs, reverse=True) and downs[0] > 0
+    r = run("whatif", "--provider", "nosuchprovider", "--db", crawled)
+    assert r.returncode == 1 and "no provider nosuchprovider" in r.stderr
