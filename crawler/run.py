@@ -214,7 +214,11 @@ def name_with_rdap(con: duckdb.DuckDBPyConnection, sid: int, reg: registry.Regis
         logger.info("RDAP skipped: offline and no --rdap-url")
         return 0
     config = RdapConfig(base_url=opts.rdap_url, base_rate=opts.rdap_rate) if opts.rdap_url else RdapConfig()
-    return name_networks(con, sid, RdapClient(config), limit=opts.rdap_limit, registry=reg, named_asns=named)
+    client = RdapClient(config)
+    # Unrouted addresses first: their attribution depends on RDAP; the rest only need a name.
+    asked = name_networks(con, sid, client, limit=opts.rdap_limit, registry=reg, unrouted_only=True)
+    return asked + name_networks(con, sid, client, limit=max(0, opts.rdap_limit - asked), registry=reg,
+                                 named_asns=named)
 
 
 def _clean(stats: dict[str, Any]) -> dict[str, Any]:

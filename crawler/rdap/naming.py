@@ -76,13 +76,14 @@ class _Done:
 
 
 def needs_naming(
-    todo: Sequence[Pending], registry: Registry, named_asns: Collection[int] = ()
+    todo: Sequence[Pending], registry: Registry, named_asns: Collection[int] = (), *, unrouted_only: bool = False
 ) -> list[Pending]:
     """The addresses whose origin AS is unknown, or names no registry provider and has no AS
-    name (``named_asns``: ASes an AS-names file already names)."""
+    name (``named_asns``: ASes an AS-names file already names); ``unrouted_only``: the first."""
     return [
         p for p in todo
-        if p.asn is None or (registry.provider_for_asn(p.asn) is None and p.asn not in named_asns)
+        if p.asn is None or (not unrouted_only and registry.provider_for_asn(p.asn) is None
+                             and p.asn not in named_asns)
     ]
 
 
@@ -125,6 +126,7 @@ def name_networks(
     limit: int | None = None,
     registry: Registry | None = None,
     named_asns: Collection[int] = (),
+    unrouted_only: bool = False,
 ) -> int:
     """Make sure every address of the snapshot that needs naming has a cached RDAP network.
 
@@ -138,11 +140,13 @@ def name_networks(
     :param limit: at most this many lookups in this call.
     :param registry: the provider registry (default :func:`crawler.registry.load`).
     :param named_asns: ASes that need no RDAP name (an AS-names file names them).
+    :param unrouted_only: ask only for addresses no route announces (their attribution needs
+        RDAP; the others only their display name).
     :returns: the number of lookups made (each stores one row, except a transient failure
         that a network learned in the same batch already covers).
     """
     reg = registry or registry_mod.load()
-    todo = needs_naming(cache.pending(con, snapshot_id), reg, named_asns)
+    todo = needs_naming(cache.pending(con, snapshot_id), reg, named_asns, unrouted_only=unrouted_only)
     by_server: dict[Origin, list[Pending]] = defaultdict(list)
     unserved = 0
     for p in todo:
