@@ -2,7 +2,9 @@
 
 Inputs are either each site's provider set (``{site: {provider, ...}}``) with optional
 per-site weights, or provider shares (fractions summing to 1). Nothing here touches the
-database; :mod:`analysis.summary` feeds these from SQL aggregates.
+database. These are the reference: ``analysis/sql/provider_shares.sql`` and
+``layer_metrics.sql`` compute the same numbers inside DuckDB (a property test holds them
+equal), and :mod:`analysis.summary` uses either.
 """
 
 from __future__ import annotations
@@ -54,6 +56,22 @@ def critical_shares(
         if len(providers) == 1:
             (p,) = tuple(providers)
             acc[p] += 1.0 if weights is None else weights[site]
+    return {p: v / total_weight for p, v in acc.items()} if total_weight else {}
+
+
+def redundant_shares(
+    site_providers: Mapping[str, Collection[str]], total_weight: float,
+    weights: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """Weight of the sites that use ``p`` beside other providers in the layer, over ``total_weight``.
+
+    For every provider, dependence = critical + redundant.
+    """
+    acc: dict[str, float] = defaultdict(float)
+    for site, providers in site_providers.items():
+        if len(providers) > 1:
+            for p in providers:
+                acc[p] += 1.0 if weights is None else weights[site]
     return {p: v / total_weight for p, v in acc.items()} if total_weight else {}
 
 

@@ -278,3 +278,14 @@ def test_whatif_rank_and_errors(crawled: Path) -> None:
     assert downs == sorted(downs, reverse=True) and downs[0] > 0
     r = run("whatif", "--provider", "nosuchprovider", "--db", crawled)
     assert r.returncode == 1 and "no provider nosuchprovider" in r.stderr
+
+
+def test_html_report_holds_the_trend_and_the_outage_ranking(crawled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    r = run("report", "--format", "html", "--out", out, "--db", crawled)
+    assert r.returncode == 0, r.stderr
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") or page.lower().startswith("<!doctype html>")
+    for anchor in ('id="provenance"', 'id="trend"', 'id="whatif"', 'id="layer-hosting"'):
+        assert anchor in page, anchor
+    assert "<script" not in page.lower()

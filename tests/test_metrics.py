@@ -76,3 +76,25 @@ def test_shares_follow_the_definitions() -> None:
     w = {"a.com": 1.0, "b.com": 0.5, "c.com": 1 / 3, "d.com": 0.25}
     ms = metrics.market_shares(sp, w)
     assert math.isclose(ms["aws"], 1.25 / (1 + 0.5 + 1 / 3))
+
+
+site_sets = st.dictionaries(
+    st.text(alphabet="abcdefgh", min_size=1, max_size=4),
+    st.frozensets(st.sampled_from(["p1", "p2", "p3", "p4"]), max_size=3),
+    min_size=1, max_size=30,
+)
+
+
+@given(site_sets)
+def test_dependence_is_critical_plus_redundant(sp: dict[str, frozenset[str]]) -> None:
+    total = float(len(sp))
+    dep = metrics.dependence_shares(sp, total)
+    crit = metrics.critical_shares(sp, total)
+    red = metrics.redundant_shares(sp, total)
+    for p, d in dep.items():
+        assert math.isclose(d, crit.get(p, 0.0) + red.get(p, 0.0), rel_tol=1e-9, abs_tol=1e-12)
+    # Each site on one provider alone counts once, in that provider's critical share.
+    assert math.isclose(sum(crit.values()), sum(1 for ps in sp.values() if len(ps) == 1) / total, abs_tol=1e-12)
+    shares = metrics.market_shares(sp)
+    attributed = sum(1 for ps in sp.values() if ps)
+    assert not attributed or math.isclose(sum(shares.values()), 1.0, rel_tol=1e-9)

@@ -12,6 +12,9 @@ import typer
 
 from chokepoints import __version__
 from chokepoints.cli import attribute, crawl, data, dbcmd, lab, query, report
+from chokepoints.cli import diff as diff_cmd
+from chokepoints.cli import trend as trend_cmd
+from chokepoints.cli import whatif as whatif_cmd
 from chokepoints.errors import ChokepointsError
 
 app = typer.Typer(
@@ -43,6 +46,9 @@ def _root(
 app.command("crawl")(crawl.crawl)
 app.command("attribute")(attribute.attribute)
 app.command("report")(report.report)
+app.command("trend")(trend_cmd.trend)
+app.command("diff")(diff_cmd.diff)
+app.command("whatif")(whatif_cmd.whatif)
 app.command("query")(query.query)
 app.add_typer(lab.app, name="lab")
 app.add_typer(dbcmd.app, name="db")

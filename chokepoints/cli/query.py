@@ -65,7 +65,10 @@ def query(
     """Run SQL on the database, opened read-only; statements that write are refused.
 
     Tables: snapshots, list_entries, list_rejects, site_outcomes, dns_answers, ip_origins,
-    dependencies, providers; views: v_latest_snapshot, v_site_providers.
+    as_names, range_feeds, ip_ranges, snapshot_feeds, ip_range_matches, rdap_networks,
+    address_providers, evidence, dependencies, providers. Views: v_latest_snapshot,
+    v_site_providers, v_provider_shares, v_layer_concentration, v_snapshot_summary.
+    The schema page is docs/schema.md; example queries are in docs/queries.md.
     """
     cols, rows = run_query(db_path, sql)
     if fmt is Format.csv:
