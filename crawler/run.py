@@ -47,7 +47,7 @@ class CrawlOptions:
     as_names: Path | None = None
     rdap: bool = True
     rdap_url: str | None = None
-    rdap_rate: float = 50.0
+    rdap_rate: float = 200.0  # requests/s to a single --rdap-url server (the lab); the RIRs get their own
     rdap_limit: int = 2000
     # (path, provider, published) of range-feed files to load before attribution (the lab's)
     range_files: list[tuple[Path, str, date | None]] = field(default_factory=list)

@@ -289,3 +289,12 @@ def test_html_report_holds_the_trend_and_the_outage_ranking(crawled: Path, tmp_p
     for anchor in ('id="provenance"', 'id="trend"', 'id="whatif"', 'id="layer-hosting"'):
         assert anchor in page, anchor
     assert "<script" not in page.lower()
+
+
+def test_html_what_if_shares_are_fractions_of_the_sites(crawled: Path, tmp_path: Path) -> None:
+    import re
+
+    out = tmp_path / "report.html"
+    assert run("report", "--format", "html", "--out", out, "--db", crawled).returncode == 0
+    cells = re.findall(r'data-metric="down">([0-9.]+)%', out.read_text())
+    assert cells and all(0 <= float(c) <= 100 for c in cells)

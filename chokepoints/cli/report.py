@@ -85,7 +85,10 @@ def html_report(con: Any, sid: int, data: dict[str, Any], *, weight: str, level:
 
     series = trend(con, layer="dns", metric="hhi", list_name=data["snapshot"]["list_name"],
                    weight=weight, level=level)
-    outages = [i.as_dict() for i in ranking(con, sid, limit=10)]
+    outages = [{"scenario": d["scenario"], "failed": d["failed"], "down": d["down_share"],
+                "degraded": d["degraded_share"], "down_weight": d["down_weight_share"],
+                "degraded_weight": d["degraded_weight_share"]}
+               for d in (i.as_dict() for i in ranking(con, sid, limit=10))]
     return render_html(data, trend=series, whatif=outages, top=max(top, 20))
 
 
