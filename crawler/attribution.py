@@ -13,6 +13,7 @@ per-site runs as SQL inside DuckDB, in three steps that keep all the evidence:
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import duckdb
@@ -112,6 +113,54 @@ def rdap_as_names(con: duckdb.DuckDBPyConnection, snapshot_id: int, exclude: dic
     return {asn: org for _, org, asn in rows if asn is not None and asn not in exclude}
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def own_domains(registry: Registry) -> dict[str, set[str]]:
+    """Registry provider -> the registrable domains its own host names live under."""
+    out: dict[str, set[str]] = {}
+    for p in registry.providers.values():
+        for suffix in (*p.cname_suffixes, *p.ns_suffixes, *p.mx_suffixes):
+            if "*" not in suffix:
+                out.setdefault(p.id, set()).add(registrable(suffix))
+    return out
+
+
+def is_own(domain: str, provider: str, owned: dict[str, set[str]], as_names: dict[int, str]) -> bool:
+    """Is ``provider`` the site's own infrastructure? A registry provider serving its own domain
+    (google.com on Google), or an AS named after the site (its label is a word of the AS name,
+    four letters at least: ``AS32934 FACEBOOK`` for facebook.com)."""
+    if domain in owned.get(provider, ()):
+        return True
+    if provider.startswith("as") and provider[2:].isdigit():
+        name = as_names.get(int(provider[2:]))
+        label = domain.split(".", 1)[0]
+        return bool(name) and len(label) >= 4 and label in _WORD.findall(str(name).lower())
+    return False
+
+
+def mark_own_infrastructure(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry,
+                            as_names: dict[int, str]) -> int:
+    """Flag as private the evidence that points at the site's own network (DESIGN.md: "its own
+    ASN"); the provider stays what it is, the dependency is not third-party. Returns pairs."""
+    owned = own_domains(registry)
+    pairs = [
+        (d, p) for d, p in con.execute(
+            "select distinct domain, provider from evidence where snapshot_id = ? and not private "
+            "and layer in ('hosting', 'dns', 'email')", [snapshot_id]).fetchall()
+        if is_own(d, p, owned, as_names)
+    ]
+    if pairs:
+        con.register("own_pairs", pa.table({"domain": [d for d, _ in pairs], "provider": [p for _, p in pairs]}))
+        try:
+            con.execute("update evidence set private = true where snapshot_id = ? "
+                        "and layer in ('hosting', 'dns', 'email') "
+                        "and (domain, provider) in (select (domain, provider) from own_pairs)", [snapshot_id])
+        finally:
+            con.unregister("own_pairs")
+    return len(pairs)
+
+
 def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> int:
     """Recompute the snapshot's dependencies in one transaction; return the row count.
 
@@ -136,6 +185,10 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             con.execute("insert into address_providers by name "
                         + db.sql_text("crawler", "address_providers.sql"), params)
             con.execute("insert into evidence by name " + db.sql_text("crawler", "attribute.sql"), params)
+            as_names = dict(con.execute(
+                "select asn, name from as_names where snapshot_id = ?", [snapshot_id]).fetchall())
+            as_names.update(rdap_as_names(con, snapshot_id, exclude=as_names))
+            mark_own_infrastructure(con, snapshot_id, registry, as_names)
             con.execute("insert into dependencies by name " + db.sql_text("crawler", "dependencies.sql"), params)
             private = {
                 r[0]
@@ -151,9 +204,6 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
                     [snapshot_id],
                 ).fetchall()
             ]
-            as_names = dict(con.execute(
-                "select asn, name from as_names where snapshot_id = ?", [snapshot_id]).fetchall())
-            as_names.update(rdap_as_names(con, snapshot_id, exclude=as_names))
             table = provider_rows(snapshot_id, used, registry, as_names, rdap_orgs(con, snapshot_id))
             kinds = [
                 "private" if pid in private and kind == "domain" else kind

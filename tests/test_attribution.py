@@ -141,3 +141,19 @@ def test_pyasn_reads_the_written_file(asndb) -> None:  # type: ignore[no-untyped
     assert asndb.lookup("192.0.2.1") == (None, None)
     assert asndb.date is not None and asndb.date.isoformat() == "2026-04-01"
     assert isinstance(asndb.db, pyasn.pyasn)
+
+
+def test_own_infrastructure_is_private(con, asndb) -> None:  # type: ignore[no-untyped-def]
+    from crawler.asn_names import store_names
+
+    reg = registry.load()
+    sid = crawl_fake(con, asndb, reg)
+    # news.example's second name server sits in AS64500; call that AS after the site.
+    store_names(con, sid, {64500: "NEWS-EXAMPLE-AS News Example Networks"}, [64500], "test")
+    attribution.attribute(con, sid, reg)
+    got = deps(con, sid)
+    assert got[("news.example", "dns", "as64500")] == ("ns_asn", True)   # its own AS: not third-party
+    assert got[("news.example", "dns", "cloudflare")] == ("ns_suffix", False)
+    assert got[("shop.example", "hosting", "aws")] == ("asn", False)
+    assert attribution.is_own("google.com", "google-workspace", attribution.own_domains(reg), {})
+    assert not attribution.is_own("cloud.example", "as13335", {}, {13335: "CLOUDFLARENET"})

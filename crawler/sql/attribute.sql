@@ -84,18 +84,27 @@ email as (
            case
                when h.provider is not null then h.provider
                when x.host = x.domain or ends_with(x.host, '.' || x.domain) then x.domain
+               when a.provider is not null then a.provider
                else h.registrable
            end as provider,
            case
                when h.provider is not null then 'mx_suffix'
                when x.host = x.domain or ends_with(x.host, '.' || x.domain) then 'self'
+               when a.provider is not null then 'mx_' || a.evidence
                else 'mx_domain'
            end as evidence,
-           x.host as evidence_value, null as service, null as region,
+           case
+               when h.provider is not null or x.host = x.domain or ends_with(x.host, '.' || x.domain)
+                    or a.provider is null then x.host
+               else a.evidence_value
+           end as evidence_value,
+           null as service, null as region,
            h.provider is null and (x.host = x.domain or ends_with(x.host, '.' || x.domain)) as private,
            2 as rule
     from mx_hosts x
     left join host_map h on h.kind = 'mx' and h.host = x.host
+    left join host_ips i on i.host = x.host and h.provider is null
+    left join addr a on a.ip = i.ip
     where x.host <> '' and x.host <> '.'   -- RFC 7505 null MX: the domain accepts no mail
 )
 select $sid as snapshot_id, *

@@ -248,7 +248,7 @@ class Placer:
             return hit[0]
         if host == domain or host.endswith("." + domain):
             return domain
-        if kind == "mx" or owner is None:
+        if owner is None:  # no address evidence: the host's registrable domain names it
             return normalise_domain(host)
         return owner
 
@@ -422,6 +422,7 @@ class Placer:
     ) -> list[str]:
         rng = self.rng
         r = rng.random()
+        owners: dict[str, str] = {}  # MX host -> who its addresses belong to (long-tail hosts)
         if r < P_MX_PRIVATE and not owned:
             mx = [(10, f"mail.{domain}")]
             self._host(mx[0][1], host_pool, out)
@@ -430,7 +431,7 @@ class Placer:
             h = self.hosters[self.pick_hoster.pick(rng)]
             mx = [(10, f"mx1.{h.domain}"), (20, f"mx2.{h.domain}")]
             for _, name in mx:
-                self._host(name, h.pool, None)
+                owners[name] = self._host(name, h.pool, None)
         else:
             provider = self.pick["email"].pick(rng)
             mx = self._provider_mx(provider, domain, index, out)
@@ -443,7 +444,7 @@ class Placer:
         out.zone.extend(f"{domain}.\tMX\t{pref} {name}.\n" for pref, name in mx)
         truth: list[str] = []
         for _, name in mx:
-            p = self._classify("mx", name, domain, None)
+            p = self._classify("mx", name, domain, owners.get(name))
             if p not in truth:
                 truth.append(p)
         return truth

@@ -109,6 +109,8 @@ def derive_truth(world_dir: Path) -> set[tuple[str, str, str]]:
                 out.add((domain, "email", hit[0]))
             elif host.endswith("." + domain):
                 out.add((domain, "email", domain))
+            elif mx_addresses := addresses(host)[0]:
+                out |= {(domain, "email", label(a)) for a in mx_addresses}
             else:
                 out.add((domain, "email", normalise_domain(host)))
     return out
