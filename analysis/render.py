@@ -138,3 +138,35 @@ def to_markdown(report: dict[str, Any], *, top: int = 10) -> str:
         lines += ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in _bucket_rows(report["buckets"])]
         lines.append("")
     return "\n".join(lines)
+
+
+CSV_COLUMNS = ("snapshot_id", "list_name", "list_date", "weighting", "level", "layer", "provider", "name",
+               "sites", "share", "dependence", "critical", "redundant")
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    """Every provider of every layer, one row each (shares as fractions), with the snapshot's
+    identity and the weighting on each row so that rows stay meaningful when concatenated.
+
+    Cells are quoted by the csv module; a cell starting with ``=``, ``+``, ``-`` or ``@`` (which
+    a spreadsheet would run as a formula) is prefixed with a quote.
+    """
+    import csv
+    import io
+
+    def cell(v: Any) -> Any:
+        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+            return "'" + v
+        return v
+
+    s = report["snapshot"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for layer, data in report["layers"].items():
+        for p in data["providers"]:
+            w.writerow([cell(v) for v in (
+                s.get("snapshot_id"), s.get("list_name"), s.get("list_date"), s.get("weighting"), s.get("level"),
+                layer, p["provider"], p.get("name"), p["sites"], p["share"], p["dependence"], p["critical"],
+                p.get("redundant"))])
+    return buf.getvalue()

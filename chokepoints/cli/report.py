@@ -20,6 +20,7 @@ class Format(StrEnum):
     json = "json"
     md = "md"
     html = "html"
+    csv = "csv"
 
 
 class Level(StrEnum):
@@ -73,6 +74,9 @@ def show(
         render.print_table(data, Console(), top=top)
         return
     # A table written to a file is written as Markdown, the table format that survives a file.
+    if fmt == "csv":
+        write(render.to_csv(data), out)
+        return
     write(render.to_json(data) if fmt == "json" else render.to_markdown(data, top=top), out)
 
 
@@ -95,7 +99,8 @@ def html_report(con: Any, sid: int, data: dict[str, Any], *, weight: str, level:
 def report(
     snapshot: SnapshotOpt = "latest",
     fmt: Annotated[Format, typer.Option("--format", "-f", help=(
-        "table (terminal), json, md, or html (one self-contained page with charts)."))] = Format.table,
+        "table (terminal), json, md, csv (every provider of every layer), or html (one "
+        "self-contained page with charts)."))] = Format.table,
     out: OutOpt = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Providers per layer in table/md output.")] = 10,
     level: LevelOpt = Level.provider,
