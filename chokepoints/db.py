@@ -137,9 +137,17 @@ def fetch_dicts(
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
+_INCLUDE = re.compile(r"^-- @include ([a-z0-9_]+\.sql)$", re.MULTILINE)
+
+
 def sql_text(package: str, name: str) -> str:
-    """Read a .sql file shipped in ``package``'s ``sql/`` folder."""
-    return files(package).joinpath("sql", name).read_text(encoding="utf-8")
+    """Read a .sql file shipped in ``package``'s ``sql/`` folder.
+
+    A line ``-- @include other.sql`` is replaced by that file of the same folder, so that a CTE
+    chain two queries share is written once (static text only: values are always parameters).
+    """
+    text = files(package).joinpath("sql", name).read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: sql_text(package, m.group(1)).rstrip("\n"), text)
 
 
 def resolve_snapshot(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> int:
