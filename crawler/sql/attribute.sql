@@ -37,81 +37,52 @@ cdn as (
     where a.qtype in ('A', 'AAAA') and a.rtype = 'CNAME' and h.provider is not null
       and (a.qname = a.domain or a.qname = 'www.' || a.domain)
 ),
-ns_hosts as (
-    select distinct domain, value as host
+named_hosts as (   -- the name servers (dns) and mail exchangers (email) each site names
+    select distinct domain, 'dns' as layer, 'ns' as kind, value as host
     from answers
     where qtype = 'NS' and rtype = 'NS' and qname = domain
+    union
+    select distinct domain, 'email' as layer, 'mx' as kind,
+           lower(trim(trailing '.' from split_part(value, ' ', 2))) as host
+    from answers
+    where qtype = 'MX' and rtype = 'MX' and qname = domain
 ),
 host_ips as (   -- name-server and mail-exchanger addresses, asked once per snapshot
     select distinct qname as host, value as ip
     from answers
     where qtype in ('A', 'AAAA') and rtype in ('A', 'AAAA')
 ),
-dns as (
-    select n.domain, 'dns' as layer, n.host as unit,
+dns_email as (  -- one rule set for both: suffix, own domain, the addresses' owners, the domain
+    select n.domain, n.layer, n.host as unit,
            case
                when h.provider is not null then h.provider
-               when n.host = n.domain or ends_with(n.host, '.' || n.domain) then n.domain
+               when own then n.domain
                when a.provider is not null then a.provider
                else h.registrable
            end as provider,
            case
-               when h.provider is not null then 'ns_suffix'
-               when n.host = n.domain or ends_with(n.host, '.' || n.domain) then 'self'
-               when a.provider is not null then 'ns_' || a.evidence
-               else 'ns_domain'
+               when h.provider is not null then n.kind || '_suffix'
+               when own then 'self'
+               when a.provider is not null then n.kind || '_' || a.evidence
+               else n.kind || '_domain'
            end as evidence,
            case
-               when h.provider is not null or n.host = n.domain or ends_with(n.host, '.' || n.domain)
-                    or a.provider is null then n.host
+               when h.provider is not null or own or a.provider is null then n.host
                else a.evidence_value
            end as evidence_value,
            null as service, null as region,
-           h.provider is null and (n.host = n.domain or ends_with(n.host, '.' || n.domain)) as private,
+           h.provider is null and own as private,
            2 as rule
-    from ns_hosts n
-    left join host_map h on h.kind = 'ns' and h.host = n.host
-    left join host_ips i on i.host = n.host and h.provider is null
+    from (select *, host = domain or ends_with(host, '.' || domain) as own from named_hosts) n
+    left join host_map h on h.kind = n.kind and h.host = n.host
+    left join host_ips i on i.host = n.host and h.provider is null and not n.own
     left join addr a on a.ip = i.ip
-),
-mx_hosts as (
-    select distinct domain, lower(trim(trailing '.' from split_part(value, ' ', 2))) as host
-    from answers
-    where qtype = 'MX' and rtype = 'MX' and qname = domain
-),
-email as (
-    select x.domain, 'email' as layer, x.host as unit,
-           case
-               when h.provider is not null then h.provider
-               when x.host = x.domain or ends_with(x.host, '.' || x.domain) then x.domain
-               when a.provider is not null then a.provider
-               else h.registrable
-           end as provider,
-           case
-               when h.provider is not null then 'mx_suffix'
-               when x.host = x.domain or ends_with(x.host, '.' || x.domain) then 'self'
-               when a.provider is not null then 'mx_' || a.evidence
-               else 'mx_domain'
-           end as evidence,
-           case
-               when h.provider is not null or x.host = x.domain or ends_with(x.host, '.' || x.domain)
-                    or a.provider is null then x.host
-               else a.evidence_value
-           end as evidence_value,
-           null as service, null as region,
-           h.provider is null and (x.host = x.domain or ends_with(x.host, '.' || x.domain)) as private,
-           2 as rule
-    from mx_hosts x
-    left join host_map h on h.kind = 'mx' and h.host = x.host
-    left join host_ips i on i.host = x.host and h.provider is null
-    left join addr a on a.ip = i.ip
-    where x.host <> '' and x.host <> '.'   -- RFC 7505 null MX: the domain accepts no mail
+    where n.host <> '' and n.host <> '.'   -- RFC 7505 null MX: the domain accepts no mail
 )
 select $sid as snapshot_id, *
 from (
     select * from hosting
     union all select * from cdn
-    union all select * from dns
-    union all select * from email
+    union all select * from dns_email
 )
 where provider is not null
