@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -51,6 +53,42 @@ def _progress_factory(console: Console, enabled: bool) -> ProgressFactory | None
     return factory
 
 
+def log_progress_factory(interval: float, stream: Any = None) -> ProgressFactory:
+    """Progress for logs (stderr not a terminal): a plain line every ``interval`` seconds."""
+
+    def factory(total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+        out = stream or sys.stderr
+        start = last = time.monotonic()
+        done = 0
+
+        def line(now: float) -> None:
+            rate = done / (now - start) if now > start else 0.0
+            eta = f", eta {(total - done) / rate:,.0f} s" if rate and done < total else ""
+            print(f"progress: {done}/{total} sites ({done / max(total, 1):.0%}), {rate:,.0f} sites/s, "
+                  f"{now - start:,.0f} s elapsed{eta}", file=out, flush=True)
+
+        def advance(n: int) -> None:
+            nonlocal done, last
+            done += n
+            now = time.monotonic()
+            if now - last >= interval:
+                last = now
+                line(now)
+
+        return advance, lambda: line(time.monotonic())
+
+    return factory
+
+
+def choose_progress(console: Console, enabled: bool, interval: float) -> ProgressFactory | None:
+    """The rich bar on a terminal, log lines every ``interval`` seconds otherwise (0: none)."""
+    if not enabled:
+        return None
+    if console.is_terminal:
+        return _progress_factory(console, True)
+    return log_progress_factory(interval) if interval > 0 else None
+
+
 def lab_state(lab_dir: Path) -> dict[str, Any]:
     path = lab_dir / "state.json"
     if not path.is_file():
@@ -75,7 +113,8 @@ def lab_range_files(state: dict[str, Any]) -> list[tuple[Path, str, date | None]
 def crawl(
     list_spec: Annotated[str | None, typer.Option("--list", "-l", help=(
         "The top list: a file (rank,domain csv; one domain a line; Radar csv; CrUX bucket,domain; "
-        ".gz/.zip of these) or a name: tranco. Default: tranco, or the lab's list with --lab."))] = None,
+        ".gz/.zip of these) or a name: tranco, umbrella, majestic, crux, crux:<country>, radar (token in "
+        "$CLOUDFLARE_API_TOKEN). Default: tranco, or the lab's list with --lab."))] = None,
     top: Annotated[int | None, typer.Option("--top", "-n", min=1, help="Measure only the first N sites.")] = None,
     list_date: Annotated[str | None, typer.Option("--list-date", help="Date of the list to fetch, YYYY-MM-DD.")] = None,
     list_id: Annotated[str | None, typer.Option("--list-id", help="Tranco list ID to fetch (pins the list).")] = None,
@@ -105,8 +144,21 @@ def crawl(
     db_path: DbPath = DEFAULT_DB,
     cache_dir: CacheDir = DEFAULT_CACHE_DIR,
     offline: Annotated[bool, typer.Option("--offline", help="Never download: use files and the cache only.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=(
+        "Show progress: a bar on a terminal, a log line every --log-interval seconds otherwise."))] = True,
+    log_interval: Annotated[float, typer.Option("--log-interval", min=0, help=(
+        "Seconds between progress lines when stderr is not a terminal (0: none)."))] = 30.0,
     summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Print the report when done.")] = True,
+    redis_url: Annotated[str | None, typer.Option("--redis", help=(
+        "Redis URL shared by a distributed crawl's coordinator and workers (redis://HOST:PORT)."))] = None,
+    coordinator: Annotated[bool, typer.Option("--coordinator", help=(
+        "Queue the list in --redis for workers, wait for their shards, ingest them, attribute."))] = False,
+    worker: Annotated[bool, typer.Option("--worker", help=(
+        "Crawl batches from the --redis queue into Parquet shards in --shards; never opens the database."))] = False,
+    shards: Annotated[Path | None, typer.Option("--shards", file_okay=False, help=(
+        "Folder shared by coordinator and workers for the Parquet shards."))] = None,
+    worker_id: Annotated[str | None, typer.Option(
+        "--worker-id", help="Name in shard files (default: host-pid).")] = None,
 ) -> None:
     """Crawl a top list through DNS into the database (one new snapshot), then print the summary.
 
@@ -115,6 +167,7 @@ def crawl(
     every site is attributed to its providers per layer (hosting, dns, cdn, email).
     """
     from chokepoints import db
+    from chokepoints.lock import hold
     from crawler.dns.system import parse_resolver
     from crawler.run import CrawlOptions, measure
 
@@ -143,11 +196,22 @@ def crawl(
         if list_spec is None:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date
-    con = db.connect(db_path)
-    try:
-        result = measure(con, opts, progress=_progress_factory(console, progress and console.is_terminal))
-    finally:
-        con.close()
+    if worker or coordinator:
+        if worker == coordinator or redis_url is None or shards is None:
+            raise UserError("a distributed crawl needs one of --coordinator/--worker, with --redis and --shards")
+        if worker:
+            _work(console, redis_url, shards, resolvers or opts.resolvers, concurrency, worker_id)
+            return
+        from functools import partial
+
+        from crawler.distributed import coordinate
+        measure = partial(coordinate, redis_url=redis_url, shards=shards)
+    with hold(db_path):
+        con = db.connect(db_path)
+        try:
+            result = measure(con, opts, progress=choose_progress(console, progress, log_interval))
+        finally:
+            con.close()
     rate = result.sites / result.dns_seconds if result.dns_seconds else 0.0
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items(), key=lambda kv: -kv[1]))
     console.print(f"snapshot {result.snapshot_id}: {result.sites} sites in {result.dns_seconds:.1f} s "
@@ -157,6 +221,16 @@ def crawl(
         from chokepoints.cli.report import show
 
         show(db_path, str(result.snapshot_id), "table", None, 10)
+
+
+def _work(console: Console, redis_url: str, shards: Path, resolvers: list[tuple[str, int]],
+          concurrency: int, worker_id: str | None) -> None:
+    """``crawl --worker``: run one distributed worker until its run's queue is drained."""
+    from crawler.distributed import run_worker
+
+    stats = run_worker(redis_url, shards, resolvers=resolvers or None, concurrency=concurrency, worker_id=worker_id)
+    console.print(f"worker: snapshot {stats['snapshot_id']}: {stats['sites_written']} sites in "
+                  f"{stats['shards']} shards ({stats.get('finish_reason')})")
 
 
 def _parse_date(value: str | None) -> date | None:

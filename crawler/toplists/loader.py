@@ -14,6 +14,7 @@ from pathlib import Path
 
 from chokepoints.errors import ListError
 
+from . import sources
 from .formats import Row, detect_layout, parse_rows, split_lines
 from .formats import decompress as _decompress
 from .model import MAX_REJECTS_KEPT, ListEntry, Reject, TopList
@@ -85,8 +86,14 @@ def load_list(
             fmt=fmt,
             top=top,
         )
+    if not path.is_file() and sources.resolve(spec) is not None:
+        fetched_path, url, day = sources.fetch_source(
+            spec, (cache_dir or DEFAULT_CACHE_DIR).expanduser(), when=list_date, offline=offline)
+        src, _ = sources.resolve(spec) or (None, None)
+        return parse_list(_read(fetched_path), source=url, name=src.name if src else spec, list_date=day,
+                          fmt=fmt, top=top)
     if not path.is_file():
-        hint = " (of the list names only 'tranco' is downloaded)" if spec in _LIST_NAMES else ""
+        hint = f" (lists by name: tranco, {', '.join(sources.names())})" if spec in _LIST_NAMES else ""
         raise ListError(f"list file not found: {spec}{hint}")
     found_id = list_id or tranco_id_from_name(path.name, ids)
     name = family_from_name(path.name)
