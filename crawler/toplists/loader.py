@@ -87,11 +87,11 @@ def load_list(
             top=top,
         )
     if not path.is_file() and sources.resolve(spec) is not None:
-        fetched_path, url, day = sources.fetch_source(
+        fetched_path, url, fetched_day = sources.fetch_source(
             spec, (cache_dir or DEFAULT_CACHE_DIR).expanduser(), when=list_date, offline=offline)
         src, _ = sources.resolve(spec) or (None, None)
-        return parse_list(_read(fetched_path), source=url, name=src.name if src else spec, list_date=day,
-                          fmt=fmt, top=top)
+        return parse_list(_read(fetched_path), source=url, name=src.name if src else spec,
+                          list_date=fetched_day, fmt=fmt, top=top)
     if not path.is_file():
         hint = f" (lists by name: tranco, {', '.join(sources.names())})" if spec in _LIST_NAMES else ""
         raise ListError(f"list file not found: {spec}{hint}")

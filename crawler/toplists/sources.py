@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from http.client import HTTPException
 from pathlib import Path
+from typing import Any
 
 from chokepoints import __version__
 from chokepoints.errors import ListError, OfflineError
@@ -82,7 +83,7 @@ def url_for(source: Source, fields: dict[str, str], when: date) -> str:
 
 
 def fetch_source(spec: str, cache_dir: Path, *, when: date | None = None, offline: bool = False,
-                 opener: Callable[..., object] | None = None) -> tuple[Path, str, date]:
+                 opener: Callable[..., Any] | None = None) -> tuple[Path, str, date]:
     """Download (or take from the cache) the list named ``spec``; return path, URL and date.
 
     :raises OfflineError: offline (or no network) and nothing cached.
@@ -111,7 +112,7 @@ def fetch_source(spec: str, cache_dir: Path, *, when: date | None = None, offlin
         headers["Authorization"] = f"Bearer {token}"
     active = opener or urllib.request.build_opener().open
     try:
-        with active(urllib.request.Request(url, headers=headers), timeout=120) as response:  # type: ignore[attr-defined]
+        with active(urllib.request.Request(url, headers=headers), timeout=120) as response:
             body: bytes = response.read()
     except urllib.error.HTTPError as exc:
         raise ListError(f"{spec}: HTTP {exc.code} for {url}") from None
