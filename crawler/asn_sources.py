@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from chokepoints.config import check_download
 from chokepoints.errors import OfflineError, UserError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ Opener = Callable[..., Any]
 
 
 def _open(opener: Opener, url: str, timeout: float = 60.0) -> IO[bytes]:
+    check_download(url)
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         return opener(req, timeout=timeout)  # type: ignore[no-any-return]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from chokepoints import __version__
+from chokepoints.config import check_download
 from chokepoints.errors import ListError, OfflineError
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def fetch_source(spec: str, cache_dir: Path, *, when: date | None = None, offlin
         if not token:
             raise ListError(f"the {spec} list needs an API token in ${source.token_env}")
         headers["Authorization"] = f"Bearer {token}"
+    check_download(url)
     active = opener or urllib.request.build_opener().open
     try:
         with active(urllib.request.Request(url, headers=headers), timeout=120) as response:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from chokepoints import __version__
+from chokepoints.config import check_download
 from chokepoints.errors import ListError, OfflineError
 
 from .naming import ListIds
@@ -73,6 +74,7 @@ def fetch(
     :raises OfflineError: when the network cannot be reached or the transfer breaks.
     :raises ListError: when the server answers with an HTTP error.
     """
+    check_download(url)
     active = opener if opener is not None else urllib.request.build_opener()
     logger.info("downloading %s", url)
     try:
