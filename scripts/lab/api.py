@@ -137,7 +137,7 @@ def _start_rdap(state_dir: Path, timeout: float = 30.0) -> tuple[int, str]:
                 pass
             else:
                 return pid, base
-        if not servers.is_running(pid, str(state_dir)):
+        if servers.exited(pid):  # (is_running would also fail on a child not yet exec'd)
             break
         time.sleep(0.05)
     servers.stop(pid, str(state_dir))

@@ -196,6 +196,12 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def exited(pid: int) -> bool:
+    """True when a server this process started has exited (its exit status is known)."""
+    proc = _CHILDREN.get(pid)
+    return proc is not None and proc.poll() is not None
+
+
 def is_running(pid: int, marker: str) -> bool:
     """True when *pid* is alive and its command line holds *marker* (its config path).
 
