@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +21,10 @@ def create(con: duckdb.DuckDBPyConnection, *, list_name: str, settings: dict[str
     """Insert a ``running`` snapshot and return its id.
 
     ``fields`` are any other ``snapshots`` columns (list_id, list_sha256, resolver, rib_date, ...).
+    A fresh ``snapshot_uid`` (uuid) identifies the snapshot across databases (export/ingest).
     """
-    cols = {"list_name": list_name, "tool_version": __version__, "settings": json.dumps(settings, default=str),
+    cols = {"list_name": list_name, "snapshot_uid": str(uuid.uuid4()),
+            "tool_version": __version__, "settings": json.dumps(settings, default=str),
             "started_at": _now(), "status": "running", **fields}
     names = ", ".join(cols)
     marks = ", ".join("?" for _ in cols)

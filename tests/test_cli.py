@@ -11,7 +11,8 @@ from chokepoints import db
 from tests.cli import run
 
 COMMANDS = [[], ["crawl"], ["attribute"], ["report"], ["whatif"], ["query"], ["lab"], ["lab", "up"], ["lab", "down"],
-            ["lab", "status"], ["db"], ["db", "migrate"], ["data"], ["data", "rib"], ["data", "ranges"]]
+            ["lab", "status"], ["db"], ["db", "migrate"], ["data"], ["data", "rib"], ["data", "ranges"],
+            ["run"], ["snapshots"], ["snapshots", "rm"], ["snapshots", "prune"], ["export"], ["ingest"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "root")

@@ -13,6 +13,9 @@ import typer
 from chokepoints import __version__
 from chokepoints.cli import attribute, crawl, data, dbcmd, lab, query, report
 from chokepoints.cli import diff as diff_cmd
+from chokepoints.cli import exchange as exchange_cmd
+from chokepoints.cli import run as run_cmd
+from chokepoints.cli import snapshots as snapshots_cmd
 from chokepoints.cli import trend as trend_cmd
 from chokepoints.cli import whatif as whatif_cmd
 from chokepoints.errors import ChokepointsError
@@ -50,6 +53,10 @@ app.command("trend")(trend_cmd.trend)
 app.command("diff")(diff_cmd.diff)
 app.command("whatif")(whatif_cmd.whatif)
 app.command("query")(query.query)
+app.command("run")(run_cmd.run)
+app.command("export")(exchange_cmd.export)
+app.command("ingest")(exchange_cmd.ingest)
+app.add_typer(snapshots_cmd.app, name="snapshots")
 app.add_typer(lab.app, name="lab")
 app.add_typer(dbcmd.app, name="db")
 app.add_typer(data.app, name="data")
