@@ -8,6 +8,8 @@ DNS work runs as ``dns://<site>`` requests through :mod:`crawler.handlers`; late
 * ``DNS_RETRIES`` — extra attempts after a timeout
 * ``DNS_MAX_INFLIGHT`` — DNS queries in flight at once, across all sites
 * ``DNS_BATCH_SITES`` — sites per ``dns://`` request (read by the spider)
+
+A distributed worker adds :data:`DISTRIBUTED` (scrapy-redis: ``REDIS_URL``, ``SCHEDULER_*``).
 """
 
 from __future__ import annotations
@@ -43,4 +45,17 @@ DEFAULTS: dict[str, Any] = {
     "DNS_MAX_INFLIGHT": 2000,
     "DNS_BATCH_SITES": 25,
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+}
+
+# Added to DEFAULTS for a distributed worker (crawler.distributed): the scrapy-redis scheduler
+# and duplicate filter share one queue among all workers. The queue persists when a worker
+# closes (others may still be draining it); the coordinator deletes the run's keys at the end.
+# REDIS_URL, SCHEDULER_QUEUE_KEY and SCHEDULER_DUPEFILTER_KEY are set per run.
+DISTRIBUTED: dict[str, Any] = {
+    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
+    "SCHEDULER_PERSIST": True,
+    # 0: pop without blocking (a blocking pop would stall the reactor).
+    "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
 }

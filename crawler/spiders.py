@@ -10,13 +10,18 @@ outcome for each of its sites, so every site ends with exactly one outcome.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from twisted.python.failure import Failure
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +70,33 @@ class SitesSpider(scrapy.Spider):
         self.logger.warning("DNS batch of %d sites failed: %s", len(domains), failure.getErrorMessage())
         lookups = [FailedSite(d, "ERROR", error=failure.getErrorMessage()) for d in domains]
         yield {"lookups": lookups, "elapsed_ms": [0.0] * len(lookups)}
+
+
+class QueueSitesSpider(SitesSpider):
+    """The distributed worker's spider: its batches come from the scrapy-redis queue.
+
+    It starts no requests of its own; the scrapy-redis scheduler (see
+    :data:`crawler.settings.DISTRIBUTED`) hands it the coordinator's ``dns://batch/N``
+    requests. When Scrapy finds it idle it stays open until ``finished()`` (a plain function
+    from :mod:`crawler.distributed`) says the coordinator has queued the whole snapshot.
+    """
+
+    def __init__(self, writer: Any = None, finished: Callable[[], bool] | None = None,
+                 batch_sites: int = 25, **kwargs: Any) -> None:
+        super().__init__(domains=(), writer=writer, batch_sites=batch_sites, **kwargs)
+        self.finished = finished or (lambda: True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QueueSitesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        return
+        yield  # an async generator that yields nothing
+
+    def idle(self) -> None:
+        """Keep the spider open while the coordinator may still queue batches."""
+        if not self.finished():
+            raise DontCloseSpider

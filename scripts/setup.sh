@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in knotd:knot unbound:unbound dnsperf:dnsperf chromium:chromium; do
+for pair in knotd:knot unbound:unbound dnsperf:dnsperf chromium:chromium redis-server:redis-server; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need+=("${pair##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -15,7 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # The packages enable system services; the lab starts its own instances on free ports.
-  for svc in knot unbound; do
+  for svc in knot unbound redis-server; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

@@ -1,0 +1,147 @@
+"""Parquet shards: how a distributed worker stores its observations, and how they are ingested.
+
+A worker never opens the DuckDB file (DuckDB allows one writer): :class:`ShardWriter` has the
+interface of :class:`crawler.store.BatchWriter` (``add``/``flush``) but writes every
+``batch_sites`` sites as one new Parquet file per table, with the Arrow schemas of
+:mod:`crawler.store`::
+
+    <directory>/dns_answers/shard-<worker>-<seq>.parquet
+    <directory>/site_outcomes/shard-<worker>-<seq>.parquet
+
+Each file is written under a temporary name and renamed into place, so a reader never sees a
+half-written shard. :func:`ingest_shards` loads a folder of shards into the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from crawler.store import ANSWER_SCHEMA, OUTCOME_SCHEMA, SiteLike, answer_columns, outcome_columns
+
+logger = logging.getLogger(__name__)
+
+TABLES = ("dns_answers", "site_outcomes")
+
+
+def safe_worker_id(worker: str) -> str:
+    """``worker`` made safe for a file name (letters, digits, ``.``, ``_``, ``-``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", worker) or "worker"
+
+
+def write_atomically(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` as Parquet through a temporary name and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+class ShardWriter:
+    """Buffers site results and writes them as Parquet shards, ``batch_sites`` sites a shard.
+
+    :param directory: the run's shard folder (shared by all workers).
+    :param snapshot_id: the coordinator's snapshot, stored on every row.
+    :param worker: this worker's id, part of every shard's name.
+    :param on_flush: called with the number of sites after each shard is in place (the worker
+        reports progress to the coordinator through it).
+    :param progress: called with 1 for every site added.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        snapshot_id: int,
+        worker: str,
+        *,
+        batch_sites: int = 2000,
+        on_flush: Callable[[int], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.snapshot_id = snapshot_id
+        self.worker = safe_worker_id(worker)
+        self.batch_sites = batch_sites
+        self.on_flush = on_flush
+        self.progress = progress
+        self._sites: list[SiteLike] = []
+        self._elapsed: list[float] = []
+        self.seq = 0
+        self.sites_written = 0
+        self.rows_written = 0
+        self.statuses: dict[str, int] = {}
+        self.write_seconds = 0.0
+
+    def add(self, site: SiteLike, elapsed_ms: float = 0.0) -> None:
+        """Buffer one site's lookup; write a shard when ``batch_sites`` are buffered."""
+        self._sites.append(site)
+        self._elapsed.append(elapsed_ms)
+        key = str(site.status)
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+        if self.progress is not None:
+            self.progress(1)
+        if len(self._sites) >= self.batch_sites:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered sites as one shard per table (nothing if none are buffered)."""
+        if not self._sites:
+            return
+        t0 = time.perf_counter()
+        answers = pa.table(answer_columns(self.snapshot_id, self._sites), schema=ANSWER_SCHEMA)
+        outcomes = pa.table(outcome_columns(self.snapshot_id, self._sites, self._elapsed), schema=OUTCOME_SCHEMA)
+        name = f"shard-{self.worker}-{self.seq:06d}.parquet"
+        # Outcomes last: a shard counts as written once its site_outcomes file exists.
+        write_atomically(answers, self.directory / "dns_answers" / name)
+        write_atomically(outcomes, self.directory / "site_outcomes" / name)
+        n = len(self._sites)
+        self.seq += 1
+        self.sites_written += n
+        self.rows_written += answers.num_rows
+        self._sites.clear()
+        self._elapsed.clear()
+        self.write_seconds += time.perf_counter() - t0
+        if self.on_flush is not None:
+            self.on_flush(n)
+        logger.debug("wrote shard %s (%d sites)", name, n)
+
+
+def shard_files(directory: Path, table: str) -> list[Path]:
+    """The finished shards of ``table`` in ``directory``, in name order (temp files excluded)."""
+    return sorted((Path(directory) / table).glob("shard-*.parquet"))
+
+
+def ingest_shards(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, int]:
+    """Load every shard in ``directory`` into ``dns_answers`` and ``site_outcomes``.
+
+    Only shards present in both tables are loaded (a worker writes ``site_outcomes`` last), and
+    both in one transaction.
+
+    :returns: rows inserted per table.
+    """
+    complete = {p.name for p in shard_files(directory, "site_outcomes")}
+    counts = {}
+    con.execute("begin")
+    try:
+        for table in TABLES:
+            files = [str(p) for p in shard_files(directory, table) if p.name in complete]
+            if not files:
+                counts[table] = 0
+                continue
+            # The table name comes from TABLES, never from input; the files are bound.
+            row = con.execute(f"insert into {table} by name select * from read_parquet(?)", [files]).fetchone()
+            counts[table] = int(row[0]) if row else 0
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    logger.info("ingested %d shards from %s: %s", len(complete), directory, counts)
+    return counts
