@@ -31,7 +31,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -156,91 +155,10 @@ def coordinate(con: duckdb.DuckDBPyConnection, opts: Any, *, redis_url: str, sha
     """
     server = connect(redis_url)
     keys = RunKeys(prefix, uuid.uuid4().hex[:12])
-    return _measure_via(con, opts, progress, lambda sid, domains, advance: _crawl_remote(
-        server, keys, sid, domains, opts, shards, advance, stall_timeout, con))
+    from crawler.run import measure
 
-
-def _measure_via(con: duckdb.DuckDBPyConnection, opts: Any, progress: Any,
-                 crawl: Callable[[int, list[str], Callable[[int], None] | None], dict[str, Any]]) -> Any:
-    """:func:`crawler.run.measure` with its Scrapy step replaced by ``crawl(sid, domains, advance)``.
-
-    A copy of ``measure``'s steps around the crawl (it has no hook for another crawl step);
-    the helpers it calls are shared.
-    """
-    from chokepoints import db
-    from crawler import asn as asn_mod
-    from crawler import attribution, registry, snapshot
-    from crawler.asn_names import load_as_names, store_names
-    from crawler.asn_names import sha256 as as_names_sha256
-    from crawler.dns.system import system_nameservers
-    from crawler.run import CrawlResult, _clean, load_range_files, name_with_rdap, resolve_asn_db
-    from crawler.toplists import load_list
-
-    t0 = time.perf_counter()
-    if loopback_only():
-        opts.offline = True
-        if not opts.resolvers:
-            raise UserError("CHOKEPOINTS_LOOPBACK_ONLY is set: give --resolver (a loopback address) or --lab")
-        _check_loopback(opts.resolvers)
-    toplist = load_list(opts.list_spec, top=opts.top, list_date=opts.list_date, list_id=opts.list_id,
-                        fmt=opts.list_format, cache_dir=opts.cache_dir / "lists", offline=opts.offline)
-    if not opts.resolvers:
-        opts.resolvers = system_nameservers()
-    reg = registry.load(opts.registry_path)
-    rib = resolve_asn_db(opts, toplist.list_date or date.today())
-    names = load_as_names(opts.as_names) if opts.as_names is not None else {}
-    sid = snapshot.create(
-        con, list_name=opts.list_name or toplist.name, settings=opts.recorded(),
-        list_source=toplist.source, list_id=toplist.list_id, list_sha256=toplist.sha256,
-        list_date=toplist.list_date, list_format=toplist.format, psl_version=toplist.psl_version,
-        top_n=opts.top, sites=len(toplist.entries), list_rejected=toplist.rejected,
-        list_duplicates=toplist.duplicates,
-        resolver=",".join(f"{h}:{p}" for h, p in opts.resolvers),
-        rib_source=rib.source, rib_sha256=rib.sha256, rib_date=rib.date,
-        registry_version=reg.version, registry_hash=reg.sha256,
-        as_names_source=str(opts.as_names) if opts.as_names else None,
-        as_names_sha256=as_names_sha256(opts.as_names) if opts.as_names else None,
-    )
-    try:
-        snapshot.insert_list(con, sid, [(e.rank, e.domain, e.bucket, e.raw) for e in toplist.entries],
-                             [(r.line_no, r.raw, r.reason) for r in toplist.rejects])
-        advance, done = progress(len(toplist.entries)) if progress else (None, None)
-        t_dns = time.perf_counter()
-        try:
-            stats = crawl(sid, [e.domain for e in toplist.entries], advance)
-        finally:
-            if done is not None:
-                done()
-        dns_seconds = time.perf_counter() - t_dns
-        (sites, distinct) = con.execute(
-            "select count(*), count(distinct domain) from site_outcomes where snapshot_id = ?", [sid]).fetchall()[0]
-        if not sites == distinct == len(toplist.entries):
-            raise UserError(f"distributed crawl: {sites} outcomes for {distinct} sites, "
-                            f"{len(toplist.entries)} listed")
-        statuses = dict(con.execute("select status, count(*) from site_outcomes where snapshot_id = ? "
-                                    "group by 1", [sid]).fetchall())
-        ips = [r[0] for r in con.execute(
-            "select distinct value from dns_answers where snapshot_id = ? and rtype in ('A', 'AAAA')", [sid]
-        ).fetchall()]
-        origins = asn_mod.origins_table(rib, sid, ips)
-        db.append(con, "ip_origins", origins)
-        if opts.as_names is not None:
-            store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
-                        str(opts.as_names))
-        rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
-        load_range_files(con, opts.range_files, reg)
-        deps = attribution.attribute(con, sid, reg)
-        summary = {**_clean(stats), "statuses": statuses, "dns_seconds": round(dns_seconds, 3),
-                   "rdap_lookups": rdap_asked}
-        snapshot.finish(con, sid, "complete", stats=summary)
-    except KeyboardInterrupt:
-        snapshot.finish(con, sid, "interrupted", error="interrupted")
-        raise
-    except BaseException as exc:
-        snapshot.finish(con, sid, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    return CrawlResult(sid, sites, statuses, time.perf_counter() - t0, dns_seconds,
-                       int(stats["rows_written"]), deps, summary)
+    return measure(con, opts, progress=progress, crawl=lambda c, sid, domains, advance: _crawl_remote(
+        server, keys, sid, domains, opts, shards, advance, stall_timeout, c))
 
 
 def _crawl_remote(server: redis.Redis, keys: RunKeys, sid: int, domains: list[str], opts: Any,

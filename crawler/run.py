@@ -117,9 +117,32 @@ def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions) -> d
     return dict(crawler.stats.get_stats())
 
 
+#: the DNS step of a crawl: (con, snapshot_id, domains, advance) -> stats with at least
+#: ``finish_reason``, ``sites_written`` and ``rows_written`` (all sites' rows stored when it returns)
+CrawlStep = Callable[[duckdb.DuckDBPyConnection, int, list[str], Callable[[int], None] | None], dict[str, Any]]
+
+
+def local_crawl(opts: CrawlOptions) -> CrawlStep:
+    """The DNS step in this process: Scrapy feeding one :class:`BatchWriter`."""
+
+    def step(con: duckdb.DuckDBPyConnection, sid: int, domains: list[str],
+             advance: Callable[[int], None] | None) -> dict[str, Any]:
+        writer = BatchWriter(con, sid, progress=advance)
+        stats = run_scrapy(domains, writer, opts)
+        writer.flush()
+        return {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
+                "write_seconds": round(writer.write_seconds, 3)}
+
+    return step
+
+
 def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
-            progress: ProgressFactory | None = None) -> CrawlResult:
-    """Load the list, create the snapshot, crawl, attribute; return what happened."""
+            progress: ProgressFactory | None = None, crawl: CrawlStep | None = None) -> CrawlResult:
+    """Load the list, create the snapshot, crawl, attribute; return what happened.
+
+    :param crawl: the DNS step (default :func:`local_crawl`; the distributed coordinator passes
+        one that queues the work for workers and ingests their shards).
+    """
     from crawler.dns.system import system_nameservers
     from crawler.toplists import load_list
 
@@ -155,20 +178,23 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         snapshot.insert_list(con, sid, [(e.rank, e.domain, e.bucket, e.raw) for e in toplist.entries],
                              [(r.line_no, r.raw, r.reason) for r in toplist.rejects])
         advance, done = progress(len(toplist.entries)) if progress else (None, None)
-        writer = BatchWriter(con, sid, progress=advance)
         t_dns = time.perf_counter()
         try:
-            stats = run_scrapy([e.domain for e in toplist.entries], writer, opts)
+            stats = (crawl or local_crawl(opts))(con, sid, [e.domain for e in toplist.entries], advance)
         finally:
             if done is not None:
                 done()
-        writer.flush()
         dns_seconds = time.perf_counter() - t_dns
-        if stats.get("finish_reason") != "finished" or writer.sites_written < len(toplist.entries):
-            snapshot.finish(con, sid, "interrupted", stats=_clean(stats),
+        (outcomes, distinct) = con.execute(
+            "select count(*), count(distinct domain) from site_outcomes where snapshot_id = ?", [sid]
+        ).fetchall()[0]
+        if stats.get("finish_reason") != "finished" or not outcomes == distinct == len(toplist.entries):
+            snapshot.finish(con, sid, "interrupted", stats=stats,
                             error=f"crawl ended early ({stats.get('finish_reason')}): "
-                                  f"{writer.sites_written} of {len(toplist.entries)} sites measured")
+                                  f"{distinct} of {len(toplist.entries)} sites measured")
             raise KeyboardInterrupt
+        statuses = dict(con.execute(
+            "select status, count(*) from site_outcomes where snapshot_id = ? group by 1", [sid]).fetchall())
         ips = [r[0] for r in con.execute(
             "select distinct value from dns_answers where snapshot_id = ? and rtype in ('A', 'AAAA')", [sid]
         ).fetchall()]
@@ -180,17 +206,15 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
         load_range_files(con, opts.range_files, reg)
         deps = attribution.attribute(con, sid, reg)
-        summary = {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
-                   "statuses": writer.statuses, "write_seconds": round(writer.write_seconds, 3),
-                   "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked}
+        summary = {**stats, "statuses": statuses, "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked}
         snapshot.finish(con, sid, "complete", stats=summary)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         snapshot.finish(con, sid, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
-    return CrawlResult(sid, writer.sites_written, writer.statuses, time.perf_counter() - t0, dns_seconds,
-                       writer.rows_written, deps, summary)
+    return CrawlResult(sid, int(distinct), statuses, time.perf_counter() - t0, dns_seconds,
+                       int(stats.get("rows_written", 0)), deps, summary)
 
 
 def load_range_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, date | None]],
