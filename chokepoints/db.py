@@ -89,6 +89,8 @@ def connect(
     chokepoints schema raises :class:`DatabaseError` with one clear line.
     """
     path = Path(path)
+    if read_only and path.is_dir():
+        return open_export(path)
     if str(path) != ":memory:" and read_only and not path.exists():
         raise DatabaseError(f"database not found: {path} (run `chokepoints crawl` first)")
     try:
@@ -107,6 +109,21 @@ def connect(
             raise DatabaseError(f"{path} is not a chokepoints database (no schema_migrations table)")
     elif apply_migrations:
         migrate(con)
+    return con
+
+
+def open_export(folder: Path) -> duckdb.DuckDBPyConnection:
+    """A Parquet export (``chokepoints export``) opened as a database: an in-memory DuckDB with
+    the schema applied and the folder's snapshots loaded, so that every read-only command
+    (``report``, ``trend``, ``diff``, ``whatif``, ``query``) runs on it without a database file.
+    """
+    from chokepoints.exchange import ingest
+
+    if not (folder / "manifest.json").is_file():
+        raise DatabaseError(f"{folder} is a folder but not a chokepoints export (no manifest.json)")
+    con = duckdb.connect(":memory:")
+    migrate(con)
+    ingest(con, folder)
     return con
 
 

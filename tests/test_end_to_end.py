@@ -311,3 +311,18 @@ def test_report_csv_lists_every_provider(crawled: Path) -> None:
     assert len(rows) == sum(len(v["providers"]) for v in data["layers"].values())
     hosting = [row for row in rows if row["layer"] == "hosting"]
     assert abs(sum(float(row["share"]) for row in hosting) - 1.0) < 1e-9
+
+
+def test_analysis_runs_on_a_parquet_export(crawled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    r = run("export", "--snapshot", "all", "--out", out, "--db", crawled)
+    assert r.returncode == 0, r.stderr
+    from_db = json.loads(run("report", "--format", "json", "--db", crawled).stdout)
+    r = run("report", "--format", "json", "--db", out)
+    assert r.returncode == 0, r.stderr
+    from_parquet = json.loads(r.stdout)
+    assert from_parquet["layers"] == from_db["layers"]
+    r = run("whatif", "--provider", "aws", "--format", "json", "--db", out)
+    assert r.returncode == 0, r.stderr
+    r = run("query", "select count(*) as n from dependencies", "--format", "csv", "--db", out)
+    assert r.returncode == 0 and int(r.stdout.splitlines()[1]) > 0

@@ -1,4 +1,4 @@
-"""``chokepoints export`` / ``chokepoints ingest``: snapshots as Parquet (logic in crawler/exchange.py)."""
+"""``chokepoints export`` / ``chokepoints ingest``: snapshots as Parquet (logic in chokepoints/exchange.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def export(
     (``<table>/snapshot_id=<n>/data.parquet``), with a ``manifest.json`` (versions, row counts, sha256).
     """
     from chokepoints import db
-    from crawler.exchange import export as run_export
+    from chokepoints.exchange import export as run_export
 
     con = db.connect(db_path, read_only=True)
     try:
@@ -37,8 +37,8 @@ def ingest(
 ) -> None:
     """Load an exported folder into the database; snapshots it already holds (same uid) are skipped."""
     from chokepoints import db
+    from chokepoints.exchange import ingest as run_ingest
     from chokepoints.lock import hold
-    from crawler.exchange import ingest as run_ingest
 
     with hold(db_path):
         con = db.connect(db_path)

@@ -11,7 +11,9 @@ from chokepoints.config import DEFAULT_CACHE_DIR
 from chokepoints.db import DEFAULT_DB
 
 DbPath = Annotated[
-    Path, typer.Option("--db", help="The DuckDB database file.", show_default=True, dir_okay=False),
+    Path, typer.Option("--db", help=(
+        "The DuckDB database file (read-only commands also take a folder written by `export`)."),
+        show_default=True),
 ]
 SnapshotOpt = Annotated[
     str, typer.Option("--snapshot", "-s", help="Snapshot id, or 'latest' (the newest completed one)."),
