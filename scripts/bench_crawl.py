@@ -32,13 +32,40 @@ def default_list(sites: int) -> Path | None:
     return None
 
 
-def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
-    from scripts.bench_dns import run_child
+def run_sampled(command: list[str], every: float = 0.5) -> tuple[float, int, float, list[int]]:
+    """Run ``command``; its wall time, peak RSS (KiB, wait4), CPU seconds and RSS samples (KiB)."""
+    import os
+    import subprocess
+    import threading
 
     t0 = time.perf_counter()
-    _, rss_kb, cpu = run_child([sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", str(lab_dir),
-                                "--db", str(db), "--no-progress", "--no-summary", *extra])
-    wall = time.perf_counter() - t0
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(every):
+            try:
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        samples.append(int(line.split()[1]))
+            except OSError:
+                return
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(command[2:5])} failed with {proc.returncode}")
+    return time.perf_counter() - t0, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, samples
+
+
+def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
+    wall, rss_kb, cpu, samples = run_sampled([
+        sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", str(lab_dir), "--db", str(db),
+        "--no-progress", "--no-summary", *extra])
     from chokepoints import db as dbm
 
     con = dbm.connect(db, read_only=True)
@@ -49,8 +76,13 @@ def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
     finally:
         con.close()
     st = json.loads(stats)
+    quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] // 1024 for q in (1, 2, 3, 4)] if samples else []
+    att_wall, att_rss, _, _ = run_sampled([sys.executable, "-m", "chokepoints", "attribute", "--db", str(db)])
+    rep_wall, _, _, _ = run_sampled([sys.executable, "-m", "chokepoints", "report", "--format", "json",
+                                           "--db", str(db)])
     return {"wall": wall, "rss_kb": rss_kb, "cpu": cpu, "sites": sites, "dns_seconds": st["dns_seconds"],
-            "queries": st["dns/sent"], "timeouts": st["dns/timeouts"], "pairs": pairs}
+            "queries": st["dns/sent"], "timeouts": st["dns/timeouts"], "pairs": pairs, "rss_quarters": quarters,
+            "attribute_s": att_wall, "attribute_rss_kb": att_rss, "report_s": rep_wall}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=300, help="sites in flight in the crawl")
     ap.add_argument("--dnsperf-seconds", type=float, default=10.0)
     ap.add_argument("--dnsperf-concurrency", type=int, default=200)
+    ap.add_argument("--runs", default="cold,warm", help="crawls to run: cold and/or warm resolver cache")
+    ap.add_argument("--keep", type=Path, help="keep the last crawl's database here")
     args = ap.parse_args(argv)
 
     from scripts.bench_dns import run_dnsperf
@@ -75,10 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lab: {state['sites']} sites at {state['resolver']} (built and started in {lab_s:.1f} s)", flush=True)
         rows: list[tuple[str, str, str, str]] = []
         runs = {}
-        for label in ("cold", "warm"):
+        for label in args.runs.split(","):
             runs[label] = r = crawl(lab_dir, tmp / f"{label}.duckdb", ["-c", str(args.concurrency)])
             print(f"crawl ({label} resolver cache): {r['sites']} sites in {r['dns_seconds']:.1f} s", flush=True)
-        lines = [f"{q} {t}" for q, t in runs["warm"]["pairs"]]
+        last = runs[list(runs)[-1]]
+        lines = [f"{q} {t}" for q, t in last["pairs"][:500_000]]
         perf = run_dnsperf(shutil.which("dnsperf") or "/usr/bin/dnsperf", state["resolver"], lines, tmp,
                            seconds=args.dnsperf_seconds, concurrency=args.dnsperf_concurrency)
         server_qps = perf["qps"]
@@ -92,11 +127,18 @@ def main(argv: list[str] | None = None) -> int:
                          "", ""))
             rows.append((f"crawl peak RSS / CPU seconds ({label})", f"{r['rss_kb'] / 1024:.0f} MB / {r['cpu']:.1f}",
                          "", ""))
+            rows.append((f"crawl RSS at 25/50/75/100% of the run, MB ({label})",
+                         "/".join(str(x) for x in r["rss_quarters"]), "", ""))
+            rows.append((f"re-attribution (ranges + SQL), s / peak MB ({label})",
+                         f"{r['attribute_s']:.1f} / {r['attribute_rss_kb'] // 1024}", "", ""))
+            rows.append((f"report --format json, s ({label})", f"{r['report_s']:.1f}", "", ""))
         rows.append(("dnsperf peak RSS", f"{perf['rss_kb'] / 1024:.0f} MB", "", ""))
         print()
         print(f"{'figure':<58} {'value':>14} {'baseline (same run)':>22} {'ratio':>6}")
         for fig, val, base, ratio in rows:
             print(f"{fig:<58} {val:>14} {base:>22} {ratio:>6}")
+        if args.keep:
+            shutil.copy(tmp / f"{list(runs)[-1]}.duckdb", args.keep)
         return 0
     finally:
         api.down(lab_dir)
