@@ -10,9 +10,12 @@ import pytest
 from chokepoints import db
 from tests.cli import run
 
-COMMANDS = [[], ["crawl"], ["attribute"], ["report"], ["whatif"], ["query"], ["lab"], ["lab", "up"], ["lab", "down"],
-            ["lab", "status"], ["db"], ["db", "migrate"], ["data"], ["data", "rib"], ["data", "ranges"],
-            ["run"], ["snapshots"], ["snapshots", "rm"], ["snapshots", "prune"], ["export"], ["ingest"]]
+COMMANDS = [
+    [], ["crawl"], ["attribute"], ["report"], ["trend"], ["diff"], ["whatif"], ["query"],
+    ["lab"], ["lab", "up"], ["lab", "down"], ["lab", "status"], ["db"], ["db", "migrate"],
+    ["data"], ["data", "rib"], ["data", "ranges"], ["run"], ["snapshots"], ["snapshots", "rm"],
+    ["snapshots", "prune"], ["export"], ["ingest"],
+]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "root")
