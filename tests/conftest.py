@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,3 +31,23 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_server_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the session, stop any server still running from this session's temp folders
+    (a lab whose test was interrupted): nothing the suite starts may outlive it."""
+    yield
+    import signal
+
+    base = str(tmp_path_factory.getbasetemp())
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if base in cmdline and any(s in cmdline for s in ("knotd", "unbound", "rdap_main", "redis-server")):
+            with contextlib.suppress(OSError):
+                os.kill(int(proc.name), signal.SIGTERM)
