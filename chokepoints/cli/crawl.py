@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -146,6 +147,8 @@ def crawl(
     offline: Annotated[bool, typer.Option("--offline", help="Never download: use files and the cache only.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=(
         "Show progress: a bar on a terminal, a log line every --log-interval seconds otherwise."))] = True,
+    memory_limit: Annotated[str, typer.Option("--memory-limit", help=(
+        "DuckDB's memory limit for the crawl (it spills to disk beyond it), e.g. 1GB."))] = "1GB",
     log_interval: Annotated[float, typer.Option("--log-interval", min=0, help=(
         "Seconds between progress lines when stderr is not a terminal (0: none)."))] = 30.0,
     summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Print the report when done.")] = True,
@@ -208,6 +211,13 @@ def crawl(
         measure = partial(coordinate, redis_url=redis_url, shards=shards)
     with hold(db_path):
         con = db.connect(db_path)
+        # DuckDB would cache up to 80% of the machine's memory; a crawl bounds it (spilling big
+        # joins to disk beside the database) so that a million-site snapshot fits a small machine.
+        try:
+            con.execute("set memory_limit = ?", [memory_limit])
+        except duckdb.Error as exc:
+            con.close()
+            raise UserError(f"bad --memory-limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
         try:
             result = measure(con, opts, progress=choose_progress(console, progress, log_interval))
         finally:
