@@ -219,15 +219,24 @@ def is_running(pid: int, marker: str) -> bool:
 
 
 def stop(pid: int, marker: str, timeout: float = 5.0) -> bool:
-    """Stop the server *pid* (TERM, then KILL); True if it was running. Verifies it is gone."""
-    if not is_running(pid, marker):
+    """Stop the server *pid* (TERM, then KILL); True if it was running. Verifies it is gone.
+
+    A child this process started is known by its handle (its command line may not be its own
+    yet right after the fork); any other pid must show *marker* in its command line.
+    """
+    ours = pid in _CHILDREN
+
+    def alive() -> bool:
+        return not exited(pid) if ours else is_running(pid, marker)
+
+    if not alive():
         return False
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if not is_running(pid, marker):
+            if not alive():
                 return True
             time.sleep(0.02)
     raise LabError(f"process {pid} did not stop")
@@ -250,7 +259,10 @@ def wait_until_answers(
     deadline = start_t + timeout
     last = "no answer"
     while time.monotonic() < deadline:
-        if not is_running(pid, marker):
+        # A child this process started is checked by its exit status: right after the fork its
+        # command line may not be its own yet, so the marker check would race the exec.
+        gone = exited(pid) if pid in _CHILDREN else not is_running(pid, marker)
+        if gone:
             raise LabError(f"{Path(marker).stem} exited: {_tail(log)}")
         try:
             reply = query(port, name)
