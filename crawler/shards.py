@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crawler.store import ANSWER_SCHEMA, OUTCOME_SCHEMA, SiteLike, answer_columns, outcome_columns
+from crawler.store import SiteBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def write_atomically(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class ShardWriter:
+class ShardWriter(SiteBuffer):
     """Buffers site results and writes them as Parquet shards, ``batch_sites`` sites a shard.
 
     :param directory: the run's shard folder (shared by all workers).
@@ -66,52 +65,21 @@ class ShardWriter:
         on_flush: Callable[[int], None] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
+        super().__init__(snapshot_id, batch_sites=batch_sites, progress=progress)
         self.directory = Path(directory)
-        self.snapshot_id = snapshot_id
         self.worker = safe_worker_id(worker)
-        self.batch_sites = batch_sites
         self.on_flush = on_flush
-        self.progress = progress
-        self._sites: list[SiteLike] = []
-        self._elapsed: list[float] = []
         self.seq = 0
-        self.sites_written = 0
-        self.rows_written = 0
-        self.statuses: dict[str, int] = {}
-        self.write_seconds = 0.0
 
-    def add(self, site: SiteLike, elapsed_ms: float = 0.0) -> None:
-        """Buffer one site's lookup; write a shard when ``batch_sites`` are buffered."""
-        self._sites.append(site)
-        self._elapsed.append(elapsed_ms)
-        key = str(site.status)
-        self.statuses[key] = self.statuses.get(key, 0) + 1
-        if self.progress is not None:
-            self.progress(1)
-        if len(self._sites) >= self.batch_sites:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the buffered sites as one shard per table (nothing if none are buffered)."""
-        if not self._sites:
-            return
-        t0 = time.perf_counter()
-        answers = pa.table(answer_columns(self.snapshot_id, self._sites), schema=ANSWER_SCHEMA)
-        outcomes = pa.table(outcome_columns(self.snapshot_id, self._sites, self._elapsed), schema=OUTCOME_SCHEMA)
+    def _write(self, answers: pa.Table, outcomes: pa.Table, sites: int) -> None:
+        """One shard per table; outcomes last: a shard counts as written once its
+        site_outcomes file exists."""
         name = f"shard-{self.worker}-{self.seq:06d}.parquet"
-        # Outcomes last: a shard counts as written once its site_outcomes file exists.
         write_atomically(answers, self.directory / "dns_answers" / name)
         write_atomically(outcomes, self.directory / "site_outcomes" / name)
-        n = len(self._sites)
         self.seq += 1
-        self.sites_written += n
-        self.rows_written += answers.num_rows
-        self._sites.clear()
-        self._elapsed.clear()
-        self.write_seconds += time.perf_counter() - t0
         if self.on_flush is not None:
-            self.on_flush(n)
-        logger.debug("wrote shard %s (%d sites)", name, n)
+            self.on_flush(sites)
 
 
 def shard_files(directory: Path, table: str) -> list[Path]:

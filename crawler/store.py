@@ -97,22 +97,16 @@ def outcome_columns(snapshot_id: int, sites: Iterable[SiteLike], elapsed: Iterab
     return cols
 
 
-class BatchWriter:
-    """Buffers site results and appends them to DuckDB in batches.
+class SiteBuffer:
+    """Buffers site results and writes them every ``batch_sites`` sites, one Arrow batch per
+    table; subclasses say where a batch goes (:meth:`_write`).
 
     :param progress: called with 1 for every site added (the caller owns the progress bar;
         per-status counts are in :attr:`statuses`).
     """
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        snapshot_id: int,
-        *,
-        batch_sites: int = 2000,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        self.con = con
+    def __init__(self, snapshot_id: int, *, batch_sites: int = 2000,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.snapshot_id = snapshot_id
         self.batch_sites = batch_sites
         self.progress = progress
@@ -124,6 +118,7 @@ class BatchWriter:
         self.write_seconds = 0.0
 
     def add(self, site: SiteLike, elapsed_ms: float = 0.0) -> None:
+        """Buffer one site's lookup; write when ``batch_sites`` are buffered."""
         self._sites.append(site)
         self._elapsed.append(elapsed_ms)
         key = str(site.status)
@@ -134,6 +129,7 @@ class BatchWriter:
             self.flush()
 
     def flush(self) -> None:
+        """Write the buffered sites (nothing if none are buffered)."""
         if not self._sites:
             return
         t0 = time.perf_counter()
@@ -141,11 +137,27 @@ class BatchWriter:
         outcomes = pa.table(
             outcome_columns(self.snapshot_id, self._sites, self._elapsed), schema=OUTCOME_SCHEMA
         )
-        self.rows_written += db.append(self.con, "dns_answers", answers)
-        db.append(self.con, "site_outcomes", outcomes)
         n = len(self._sites)
+        self._write(answers, outcomes, n)
+        self.rows_written += answers.num_rows
         self.sites_written += n
         self._sites.clear()
         self._elapsed.clear()
         self.write_seconds += time.perf_counter() - t0
         logger.debug("wrote %d sites in %.3fs", n, time.perf_counter() - t0)
+
+    def _write(self, answers: pa.Table, outcomes: pa.Table, sites: int) -> None:
+        raise NotImplementedError
+
+
+class BatchWriter(SiteBuffer):
+    """The single writer of a crawl: appends each batch to DuckDB."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, snapshot_id: int, *, batch_sites: int = 2000,
+                 progress: Callable[[int], None] | None = None) -> None:
+        super().__init__(snapshot_id, batch_sites=batch_sites, progress=progress)
+        self.con = con
+
+    def _write(self, answers: pa.Table, outcomes: pa.Table, sites: int) -> None:
+        db.append(self.con, "dns_answers", answers)
+        db.append(self.con, "site_outcomes", outcomes)
