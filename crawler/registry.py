@@ -2,8 +2,10 @@
 
 A registry is data: this module only parses it, checks it and builds lookups. The checks
 (:class:`RegistryError` on failure): no two providers claim the same ASN, the same suffix
-within a kind (``cname``, ``ns``, ``mx``), the same header fingerprint (name and value) or the
-same range feed; every ``parent`` is a provider and parents never cycle; layers are known.
+within a kind (``cname``, ``ns``, ``mx``), the same header fingerprint (name and value), the
+same range feed or the same certificate issuer organisation; every ``parent`` is a provider and
+parents never cycle; layers are known; a provider has issuer organisations exactly when it
+serves the ``ca`` layer.
 
 Lookups:
 
@@ -11,6 +13,8 @@ Lookups:
 * ``match_suffix(kind, host)`` for ``cname``, ``ns`` and ``mx`` suffixes, longest match
   wins; a suffix may hold ``*`` inside a label (``awsdns-*.com``).
 * ``match_headers(headers)``: the providers whose header fingerprints a response carries.
+* ``match_issuer(org)``: the CA whose issuing certificates carry the issuer organisation
+  ``org`` (a certificate's issuer O=), compared whole after :func:`normalise_issuer_org`.
 * ``name``, ``org``, ``org_of`` and ``parent_of`` for display and organisation-level metrics.
 """
 
@@ -66,6 +70,8 @@ class Provider:
     mx_suffixes: tuple[str, ...] = ()
     headers: tuple[HeaderFingerprint, ...] = ()
     range_feeds: tuple[str, ...] = ()
+    issuer_orgs: tuple[str, ...] = ()
+    """Issuer O= values of its issuing certificates, normalised (:func:`normalise_issuer_org`)."""
 
     def suffixes(self, kind: str) -> tuple[str, ...]:
         """The provider's suffixes of one kind (``cname``, ``ns`` or ``mx``)."""
@@ -74,6 +80,13 @@ class Provider:
 
 class RegistryError(ValueError):
     """The registry file is inconsistent."""
+
+
+def normalise_issuer_org(org: str) -> str:
+    """An issuer organisation as the registry compares it: trimmed, runs of whitespace made one
+    space, lower case (``"  DigiCert   Inc "`` -> ``"digicert inc"``). Never a substring match:
+    ``"Let's Encrypt"`` must not claim an issuer named ``"Not Let's Encrypt"``."""
+    return " ".join(org.split()).lower()
 
 
 @dataclass(slots=True)
@@ -89,6 +102,7 @@ class Registry:
     _exact: dict[str, dict[str, str]] = field(default_factory=dict)
     _globs: dict[str, list[tuple[re.Pattern[str], int, str]]] = field(default_factory=dict)
     _headers: list[tuple[HeaderFingerprint, str]] = field(default_factory=list)
+    _by_issuer: dict[str, str] = field(default_factory=dict)
 
     def provider_for_asn(self, asn: int | None) -> str | None:
         """Return the registry provider that owns ``asn``, or None."""
@@ -121,6 +135,17 @@ class Registry:
             its values joined).
         """
         return [(pid, fp) for fp, pid in self._headers if fp.matches(headers)]
+
+    def match_issuer(self, org: str | None) -> str | None:
+        """The CA provider whose issuing certificates carry the issuer organisation *org*.
+
+        :param org: a certificate's issuer O= as read (any case and spacing), or None.
+        :returns: the provider id; None for None, an empty value or an organisation the
+            registry does not know.
+        """
+        if not org:
+            return None
+        return self._by_issuer.get(normalise_issuer_org(org))
 
     def name(self, provider_id: str) -> str | None:
         """The display name of a registry provider, or None."""
@@ -190,11 +215,22 @@ def build(providers: Iterable[Provider], *, version: str, sha256: str, path: str
         unknown = sorted(set(p.layers) - set(LAYERS))
         if unknown:
             raise RegistryError(f"provider {p.id!r}: unknown layers {unknown}")
+        # issuer organisations are the only evidence of the ca layer: one without the other
+        # would be a CA no certificate can name, or a fact no layer uses
+        if p.issuer_orgs and "ca" not in p.layers:
+            raise RegistryError(f"provider {p.id!r} has issuer_orgs but does not serve the ca layer")
+        if "ca" in p.layers and not p.issuer_orgs:
+            raise RegistryError(f"provider {p.id!r} serves the ca layer but has no issuer_orgs")
         reg.providers[p.id] = p
         for asn in p.asns:
             _claim(reg._by_asn, asn, p.id, f"AS{asn}")
         for feed in p.range_feeds:
             _claim(reg._by_feed, feed, p.id, f"range feed {feed!r}")
+        for org in p.issuer_orgs:
+            key = normalise_issuer_org(org)
+            if not key:
+                raise RegistryError(f"provider {p.id!r}: an issuer organisation is empty")
+            _claim(reg._by_issuer, key, p.id, f"issuer organisation {key!r}")
         for fp in p.headers:
             _claim(header_keys, (fp.name, fp.value), p.id, f"header {fp.name}: {fp.value or '*'}")
             reg._headers.append((fp, p.id))
@@ -219,6 +255,12 @@ def _header(entry: Any, provider: str) -> HeaderFingerprint:
     return HeaderFingerprint(entry["name"].strip().lower(), value.lower() if value else None)
 
 
+def _issuer_org(value: Any, provider: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RegistryError(f"provider {provider!r}: an issuer organisation must be a non-empty string")
+    return normalise_issuer_org(value)
+
+
 def _provider(entry: dict[str, Any]) -> Provider:
     pid = entry["id"]
     return Provider(
@@ -233,6 +275,7 @@ def _provider(entry: dict[str, Any]) -> Provider:
         mx_suffixes=tuple(entry.get("mx_suffixes", ())),
         headers=tuple(_header(h, pid) for h in entry.get("headers", ())),
         range_feeds=tuple(entry.get("range_feeds", ())),
+        issuer_orgs=tuple(_issuer_org(o, pid) for o in entry.get("issuer_orgs", ())),
     )
 
 

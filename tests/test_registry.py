@@ -27,10 +27,13 @@ REQUIRED = {
     "ns1", "ultradns", "cloudns", "hurricane-electric", "ionos", "hostinger", "newfold",
     "dreamhost", "rackspace", "proofpoint", "mimecast", "zoho", "yandex", "barracuda",
     "cisco-secure-email", "fastmail", "proton", "mailgun",
+    "letsencrypt", "google-trust-services", "amazon-trust-services", "microsoft-pki", "digicert",
+    "sectigo", "globalsign", "entrust", "zerossl", "ssl-com", "buypass", "certum", "harica", "actalis",
+    "identrust", "trustasia", "apple-pki",
 }
 FACTS = (("asns", "asns_source"), ("cname_suffixes", "cname_source"), ("ns_suffixes", "ns_source"),
          ("mx_suffixes", "mx_source"), ("headers", "headers_source"),
-         ("range_feeds", "range_feeds_source"))
+         ("range_feeds", "range_feeds_source"), ("issuer_orgs", "issuer_orgs_source"))
 BGPTOOLS = (Path(__file__).resolve().parents[2] / "shared" / "data" / "asn_names" / "bgptools_opendb"
             / "asns_2026-05-31.csv.gz")
 #: ASNs bgp.tools names by a legal entity that shares no word with the provider
@@ -60,7 +63,7 @@ def test_bundled_registry_loads_and_has_the_required_providers() -> None:
     assert len(reg.sha256) == 64
     assert reg.version == "2026-11-27"
     by_layer = Counter(layer for p in reg.providers.values() for layer in p.layers)
-    assert all(by_layer[layer] >= 15 for layer in ("hosting", "dns", "cdn", "email")), by_layer
+    assert all(by_layer[layer] >= 15 for layer in ("hosting", "dns", "cdn", "email", "ca")), by_layer
 
 
 def test_every_fact_has_a_source() -> None:
@@ -86,6 +89,7 @@ def test_services_layers_and_facts_agree() -> None:
             assert "cdn" in p.layers, p.id
         if p.range_feeds:  # prefixes are named by their network, which has an AS
             assert p.asns, p.id
+        assert bool(p.issuer_orgs) == ("ca" in p.layers), p.id
         if p.parent:  # a service belongs to its parent's organisation
             assert reg.org_of(p.id) == reg.org_of(p.parent), p.id
     # the service split: evidence of one service names the service, addresses the network
@@ -96,6 +100,12 @@ def test_services_layers_and_facts_agree() -> None:
     assert {reg.parent_of(p) for p in ("azure-front-door", "azure-dns", "microsoft-365")} == {"microsoft"}
     assert reg.parent_of("akamai-edge-dns") == reg.parent_of("linode") == "akamai"
     assert reg.parent_of("dyn") == "oracle"
+    # a CA inside a split organisation is a service of it; an unsplit provider serves ca itself
+    assert reg.parent_of("google-trust-services") == "google"
+    assert reg.parent_of("amazon-trust-services") == "aws"
+    assert reg.parent_of("microsoft-pki") == "microsoft"
+    assert reg.parent_of("apple-pki") == "apple"
+    assert "ca" in reg.providers["cloudflare"].layers and "ca" in reg.providers["godaddy"].layers
 
 
 @pytest.mark.skipif(not BGPTOOLS.exists(), reason=f"bgp.tools dump not found at {BGPTOOLS}")
@@ -121,7 +131,8 @@ def test_no_two_providers_claim_one_asn_suffix_header_or_feed() -> None:
     seen: dict[tuple[str, str], str] = {}
     for p in reg.providers.values():
         for kind, values in (("asn", p.asns), ("cname", p.cname_suffixes), ("ns", p.ns_suffixes),
-                             ("mx", p.mx_suffixes), ("header", p.headers), ("feed", p.range_feeds)):
+                             ("mx", p.mx_suffixes), ("header", p.headers), ("feed", p.range_feeds),
+                             ("issuer", p.issuer_orgs)):
             for v in values:
                 key = (kind, str(v))
                 assert seen.setdefault(key, p.id) == p.id, f"{key} claimed by {seen[key]} and {p.id}"
@@ -198,6 +209,13 @@ def test_header_matching() -> None:
     assert [pid for pid, _ in reg.match_headers({"Via": "1.1 abc.cloudfront.net (CloudFront)"})] == [
         "cloudfront"]
     assert [pid for pid, _ in reg.match_headers({"x-served-by": "cache-ams21-AMS"})] == ["fastly"]
+    assert [pid for pid, _ in reg.match_headers({"X-Fastly-Request-ID": "5d6e7f"})] == ["fastly"]
+    assert [pid for pid, _ in reg.match_headers({"Server": "AkamaiGHost"})] == ["akamai"]
+    assert [pid for pid, _ in reg.match_headers({"X-Akamai-Request-ID": "1a2b"})] == ["akamai"]
+    assert [pid for pid, _ in reg.match_headers({"x-nf-request-id": "01KJD9FATBP38BK9EPSN617QKP"})] == [
+        "netlify"]
+    assert [pid for pid, _ in reg.match_headers({"Server": "CDN77-Turbo"})] == ["cdn77"]
+    assert [pid for pid, _ in reg.match_headers({"Server": "keycdn-engine"})] == ["keycdn"]
     assert reg.match_headers({"Server": "nginx", "X-Cache": "HIT"}) == []
     assert HeaderFingerprint("x-hw").matches({"X-HW": "1.2"})
 
@@ -239,3 +257,82 @@ def test_range_feeds_name_their_provider() -> None:
 def test_suffix_matching(kind: str, host: str, expected: str | None) -> None:
     hit = registry.load().match_suffix(kind, host)
     assert (hit[0] if hit else None) == expected
+
+
+# -- the ca layer: issuer organisations -------------------------------------------------------
+
+
+@pytest.mark.parametrize("org,expected", [
+    ("Let's Encrypt", "letsencrypt"),
+    ("LET'S ENCRYPT", "letsencrypt"),
+    ("  Let's   Encrypt\t", "letsencrypt"),
+    ("Google Trust Services", "google-trust-services"),
+    ("Google Trust Services LLC", "google-trust-services"),
+    ("DigiCert Inc", "digicert"),
+    ("DigiCert, Inc.", "digicert"),
+    ("Sectigo Limited", "sectigo"),
+    ("COMODO CA Limited", "sectigo"),
+    ("Amazon", "amazon-trust-services"),
+    ("Microsoft Corporation", "microsoft-pki"),
+    ("GlobalSign nv-sa", "globalsign"),
+    ("GoDaddy.com, Inc.", "godaddy"),
+    ("Starfield Technologies, Inc.", "godaddy"),
+    ("Cloudflare, Inc.", "cloudflare"),
+    ("CLOUDFLARE, INC.", "cloudflare"),  # Cloudflare TLS Issuing ECC CA 1 spells it so
+    ("SSL Corporation", "ssl-com"),
+    ("Buypass AS-983163327", "buypass"),
+    ("Hellenic Academic and Research Institutions CA", "harica"),
+    ("TrustAsia Technologies, Inc.", "trustasia"),
+    ("Apple Inc.", "apple-pki"),
+    # whole-string comparison: neither a part nor a superset of a known organisation matches
+    ("Let's", None),
+    ("Not Let's Encrypt", None),
+    ("DigiCert", None),
+    ("Amazon.com, Inc.", None),
+    ("Internet Security Research Group", None),  # ISRG's roots never issue a site certificate
+    ("", None),
+    ("   ", None),
+    (None, None),
+])
+def test_match_issuer(org: str | None, expected: str | None) -> None:
+    assert registry.load().match_issuer(org) == expected
+
+
+def test_issuer_orgs_are_stored_normalised() -> None:
+    assert registry.normalise_issuer_org("  DigiCert,\n  Inc. ") == "digicert, inc."
+    reg = registry.load()
+    assert reg.providers["letsencrypt"].issuer_orgs == ("let's encrypt",)
+    for p in reg.with_layer("ca"):
+        assert all(o == registry.normalise_issuer_org(o) for o in p.issuer_orgs), p.id
+    # built from code with raw values, the lookup still normalises
+    reg = _build(_provider("a", layers=("ca",), issuer_orgs=("Example  CA, Inc.",)))
+    assert reg.match_issuer("example ca, INC.") == "a"
+
+
+def test_an_issuer_org_claimed_twice_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="issuer organisation 'example ca' is claimed by both 'a' and 'b'"):
+        _build(_provider("a", layers=("ca",), issuer_orgs=("Example CA",)),
+               _provider("b", layers=("ca",), issuer_orgs=("EXAMPLE   ca",)))
+    text = datasets.path("providers.toml").read_text()
+    text += '\n[[provider]]\nid = "copycat"\nlayers = ["ca"]\nissuer_orgs = ["let\'s  ENCRYPT"]\n'
+    p = tmp_path / "providers.toml"
+    p.write_text(text)
+    with pytest.raises(RegistryError, match="claimed by both 'letsencrypt' and 'copycat'"):
+        registry.load(p)
+
+
+def test_issuer_orgs_and_the_ca_layer_go_together(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="has issuer_orgs but does not serve the ca layer"):
+        _build(_provider("a", layers=("cdn",), issuer_orgs=("Example CA",)))
+    with pytest.raises(RegistryError, match="serves the ca layer but has no issuer_orgs"):
+        _build(_provider("a", layers=("cdn", "ca")))
+    reg = _build(_provider("a", layers=("cdn", "ca"), issuer_orgs=("Example CA",)))
+    assert reg.match_issuer("Example CA") == "a"
+    p = tmp_path / "providers.toml"
+    for body, error in (('layers = ["ca"]\nissuer_orgs = [""]\n', "non-empty string"),
+                        ('layers = ["ca"]\nissuer_orgs = [42]\n', "non-empty string"),
+                        ('layers = ["ca"]\n', "no issuer_orgs"),
+                        ('layers = ["hosting"]\nissuer_orgs = ["Example CA"]\n', "does not serve the ca layer")):
+        p.write_text(f'[[provider]]\nid = "a"\n{body}')
+        with pytest.raises(RegistryError, match=error):
+            registry.load(p)
