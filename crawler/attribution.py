@@ -24,7 +24,7 @@ from crawler.registry import Registry
 
 logger = logging.getLogger(__name__)
 
-LAYERS = ("hosting", "dns", "cdn", "email")
+LAYERS = ("hosting", "dns", "cdn", "email", "ca", "third_party")
 
 
 def registrable(host: str) -> str:
@@ -58,6 +58,30 @@ def host_map(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registr
         out["registrable"].append(registrable(host))
     schema = pa.schema([(k, pa.string()) for k in out])
     return pa.table(out, schema=schema)
+
+
+def header_fingerprints(registry: Registry) -> pa.Table:
+    """Every header fingerprint of the registry: ``(name, value substring or null, provider)``."""
+    rows = sorted((fp.name, fp.value or "", p.id) for p in registry.providers.values() for fp in p.headers)
+    return pa.table({"name": [r[0] for r in rows], "value": [r[1] or None for r in rows],
+                     "provider": [r[2] for r in rows]}, schema=pa.schema([(k, pa.string()) for k in
+                                                                           ("name", "value", "provider")]))
+
+
+def org_slug(org: str) -> str:
+    """``org:<slug>`` for an organisation the registry does not know (as RDAP registrants)."""
+    return "org:" + re.sub(r"[^a-z0-9]+", "-", org.lower()).strip("-")
+
+
+def issuer_map(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> pa.Table:
+    """Each distinct issuer organisation of the snapshot's verified certificates, classified:
+    the registry's CA, else ``org:<slug>``."""
+    orgs = [r[0] for r in con.execute(
+        "select distinct issuer_org from tls_certificates where snapshot_id = ? and verified "
+        "and issuer_org is not null and trim(issuer_org) <> '' order by 1", [snapshot_id]).fetchall()]
+    providers = [registry.match_issuer(org) or org_slug(org) for org in orgs]
+    return pa.table({"issuer_org": orgs, "provider": providers},
+                    schema=pa.schema([("issuer_org", pa.string()), ("provider", pa.string())]))
 
 
 def asn_map(registry: Registry) -> pa.Table:
@@ -174,8 +198,11 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
     match_snapshot(con, snapshot_id)
     hosts = host_map(con, snapshot_id, registry)
     asns = asn_map(registry)
+    issuers = issuer_map(con, snapshot_id, registry)
     con.register("host_map", hosts)
     con.register("asn_map", asns)
+    con.register("header_fp", header_fingerprints(registry))
+    con.register("issuer_map", issuers)
     try:
         con.execute("begin transaction")
         try:
@@ -185,6 +212,7 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             con.execute("insert into address_providers by name "
                         + db.sql_text("crawler", "address_providers.sql"), params)
             con.execute("insert into evidence by name " + db.sql_text("crawler", "attribute.sql"), params)
+            con.execute("insert into evidence by name " + db.sql_text("crawler", "attribute_http.sql"), params)
             as_names = dict(con.execute(
                 "select asn, name from as_names where snapshot_id = ?", [snapshot_id]).fetchall())
             as_names.update(rdap_as_names(con, snapshot_id, exclude=as_names))
@@ -204,7 +232,9 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
                     [snapshot_id],
                 ).fetchall()
             ]
-            table = provider_rows(snapshot_id, used, registry, as_names, rdap_orgs(con, snapshot_id))
+            orgs = rdap_orgs(con, snapshot_id)
+            orgs.update(zip(issuers["provider"].to_pylist(), issuers["issuer_org"].to_pylist(), strict=True))
+            table = provider_rows(snapshot_id, used, registry, as_names, orgs)
             kinds = [
                 "private" if pid in private and kind == "domain" else kind
                 for pid, kind in zip(table["provider"].to_pylist(), table["kind"].to_pylist(), strict=True)
@@ -223,7 +253,7 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             con.execute("rollback")
             raise
     finally:
-        con.unregister("host_map")
-        con.unregister("asn_map")
+        for name in ("host_map", "asn_map", "header_fp", "issuer_map"):
+            con.unregister(name)
     logger.info("snapshot %d: %d dependencies", snapshot_id, count)
     return int(count)

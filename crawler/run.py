@@ -9,6 +9,7 @@ error) or ``interrupted``.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from crawler import asn as asn_mod
 from crawler import attribution, registry, snapshot
 from crawler.asn_names import load_as_names, store_names
 from crawler.asn_names import sha256 as as_names_sha256
+from crawler.resume import ResumeState, discard_job, find_resumable, job_dir
+from crawler.resume import load as load_state
 from crawler.store import BatchWriter
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,21 @@ class CrawlOptions:
     cache_dir: Path = DEFAULT_CACHE_DIR
     offline: bool = False
     lab: bool = False
+    # the HTTP layer: None = on, except in loopback-only mode without a lab endpoint
+    http: bool | None = None
+    www: str = "auto"
+    http_concurrency: int = 64
+    http_timeout: float = 10.0
+    max_body: int = 2_000_000
+    contact: str | None = None
+    # lab mode: every HTTP(S) connection goes to these loopback endpoints; the lab's CA bundle
+    http_connect: dict[str, tuple[str, int]] = field(default_factory=dict)
+    ca_bundle: Path | None = None
+    # continue the newest running/interrupted snapshot (or this one) instead of starting one
+    resume: bool = False
+    resume_snapshot: int | None = None
+    # keep Scrapy's job state (JOBDIR) beside the database while a crawl runs
+    jobdir: bool = True
 
     def recorded(self) -> dict[str, Any]:
         d = asdict(self)
@@ -93,25 +111,44 @@ def resolve_asn_db(opts: CrawlOptions, when: date) -> asn_mod.AsnDatabase:
     return asn_mod.open_database(path, source=source, day=day)
 
 
-def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions) -> dict[str, Any]:
-    """Run the Scrapy crawl of ``domains`` (blocks until done); return Scrapy's stats."""
-    from scrapy.crawler import CrawlerProcess
+def scrapy_settings(opts: CrawlOptions) -> dict[str, Any]:
+    """The Scrapy settings of a crawl with these options."""
+    from crawler.settings import CONTACT_URL, DEFAULTS, user_agent
 
-    from crawler.settings import DEFAULTS
-    from crawler.spiders import SitesSpider
-
+    dns_requests = max(1, -(-opts.concurrency // opts.batch_sites))
     settings = dict(DEFAULTS)
     settings.update({
         "DNS_RESOLVERS": opts.resolvers,
         "DNS_TIMEOUT": opts.timeout,
         "DNS_RETRIES": opts.retries,
         "DNS_MAX_INFLIGHT": opts.max_inflight,
-        "CONCURRENT_REQUESTS": max(1, -(-opts.concurrency // opts.batch_sites)),
+        "CONCURRENT_REQUESTS": dns_requests + (opts.http_concurrency if opts.http else 0),
+        "DOWNLOAD_SLOTS": {"dns": {"concurrency": dns_requests, "delay": 0}},
         "DNS_BATCH_SITES": opts.batch_sites,
+        "USER_AGENT": user_agent(opts.contact or CONTACT_URL),
+        "HTTP_TIMEOUT": opts.http_timeout,
+        "HTTP_MAX_BODY": opts.max_body,
+        "HTTP_CONNECT_TO": {k: list(v) for k, v in opts.http_connect.items()},
+        "HTTP_CAFILE": str(opts.ca_bundle) if opts.ca_bundle else None,
+        "DOWNLOAD_TIMEOUT": max(60.0, 3 * opts.http_timeout),
     })
+    return settings
+
+
+def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions, *, jobdir: Path | None = None,
+               **spider_args: Any) -> dict[str, Any]:
+    """Run the Scrapy crawl of ``domains`` (blocks until done); return Scrapy's stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders import SitesSpider
+
+    settings = scrapy_settings(opts)
+    if jobdir is not None:
+        settings["JOBDIR"] = str(jobdir)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SitesSpider)
-    process.crawl(crawler, domains=domains, writer=writer, batch_sites=opts.batch_sites)
+    process.crawl(crawler, domains=domains, writer=writer, batch_sites=opts.batch_sites,
+                  http=bool(opts.http), www=opts.www, **spider_args)
     process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
@@ -122,31 +159,33 @@ def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions) -> d
 CrawlStep = Callable[[duckdb.DuckDBPyConnection, int, list[str], Callable[[int], None] | None], dict[str, Any]]
 
 
-def local_crawl(opts: CrawlOptions) -> CrawlStep:
-    """The DNS step in this process: Scrapy feeding one :class:`BatchWriter`."""
+def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None) -> CrawlStep:
+    """The crawl step in this process: Scrapy feeding one :class:`BatchWriter`, with Scrapy's
+    job state in ``<db>.jobs/<snapshot>`` (kept for a resume, removed when the crawl finishes)."""
 
     def step(con: duckdb.DuckDBPyConnection, sid: int, domains: list[str],
              advance: Callable[[int], None] | None) -> dict[str, Any]:
         writer = BatchWriter(con, sid, progress=advance)
-        stats = run_scrapy(domains, writer, opts)
+        args: dict[str, Any] = {}
+        if resume is not None:
+            writer.resume(resume.dns_done, resume.pages_done, resume.hosts_done)
+            args = {"pages": resume.page_targets, "hosts_done": resume.hosts_done,
+                    "hosts_todo": resume.hosts_todo, "ns_hosts_done": resume.ns_hosts_done}
+        jobdir = job_dir(opts.db_path, sid) if opts.jobdir else None
+        stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
         writer.flush()
+        if jobdir is not None and stats.get("finish_reason") == "finished":
+            discard_job(jobdir)
         return {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
+                "pages_written": writer.pages_written, "hosts_written": writer.hosts_written,
+                "results_dropped": writer.dropped, "http_statuses": dict(writer.http_statuses),
                 "write_seconds": round(writer.write_seconds, 3)}
 
     return step
 
 
-def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
-            progress: ProgressFactory | None = None, crawl: CrawlStep | None = None) -> CrawlResult:
-    """Load the list, create the snapshot, crawl, attribute; return what happened.
-
-    :param crawl: the DNS step (default :func:`local_crawl`; the distributed coordinator passes
-        one that queues the work for workers and ingests their shards).
-    """
-    from crawler.dns.system import system_nameservers
-    from crawler.toplists import load_list
-
-    t0 = time.perf_counter()
+def check_loopback(opts: CrawlOptions) -> None:
+    """In loopback-only mode: offline, and every resolver on loopback."""
     if loopback_only():
         opts.offline = True
         if not opts.resolvers:
@@ -154,14 +193,111 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         for host, port in opts.resolvers:
             if not ipaddress.ip_address(host).is_loopback:
                 raise UserError(f"CHOKEPOINTS_LOOPBACK_ONLY is set: resolver {host}:{port} is not on loopback")
-    toplist = load_list(opts.list_spec, top=opts.top, list_date=opts.list_date, list_id=opts.list_id,
-                        fmt=opts.list_format, cache_dir=opts.cache_dir / "lists", offline=opts.offline)
+
+
+def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
+            progress: ProgressFactory | None = None, crawl: CrawlStep | None = None) -> CrawlResult:
+    """Load the list, create the snapshot, crawl, attribute; return what happened.
+
+    With ``opts.resume`` no snapshot is created: the newest running or interrupted one (or
+    ``opts.resume_snapshot``) is continued from what its rows say is done (:mod:`crawler.resume`).
+
+    :param crawl: the crawl step (default :func:`local_crawl`; the distributed coordinator passes
+        one that queues the work for workers and ingests their shards).
+    """
+    from crawler.dns.system import system_nameservers
+
+    t0 = time.perf_counter()
+    check_loopback(opts)
     if not opts.resolvers:
         opts.resolvers = system_nameservers()
+    decide_http(opts)
     reg = registry.load(opts.registry_path)
+    names = load_as_names(opts.as_names) if opts.as_names is not None else {}
+    state: ResumeState | None = None
+    if opts.resume:
+        if crawl is not None:
+            raise UserError("--resume continues a crawl of this machine, not a distributed one")
+        sid, status = find_resumable(con, opts.resume_snapshot)
+        row = con.execute("select list_date, settings from snapshots where snapshot_id = ?", [sid]).fetchone()
+        assert row is not None
+        recorded = json.loads(row[1] or "{}")
+        if recorded.get("http") is not None and bool(recorded["http"]) != bool(opts.http):
+            raise UserError(f"snapshot {sid} was crawled with{'out' if not recorded['http'] else ''} HTTP: "
+                            f"resume it with{'out' if not recorded['http'] else ''} it "
+                            f"({'--http' if recorded['http'] else '--no-http'})")
+        rib = resolve_asn_db(opts, row[0] or date.today())
+        if status == "running":  # killed: Scrapy's queue on disk was never closed cleanly
+            discard_job(job_dir(opts.db_path, sid))
+        state = load_state(con, sid, status, http=bool(opts.http), www=opts.www)
+        snapshot.update(con, sid, status="running", error=None)
+        domains, total = state.dns_todo, len(state.domains)
+        logger.info("resuming snapshot %d: %d of %d sites left for DNS, %d home pages", sid,
+                    len(state.dns_todo), total, len(state.page_targets))
+    else:
+        sid, rib, domains = start_snapshot(con, opts, reg)
+        total = len(domains)
+    try:
+        advance, done = progress(len(domains)) if progress else (None, None)
+        t_dns = time.perf_counter()
+        try:
+            stats = (crawl or local_crawl(opts, state))(con, sid, domains, advance)
+        finally:
+            if done is not None:
+                done()
+        dns_seconds = time.perf_counter() - t_dns
+        (outcomes, distinct) = con.execute(
+            "select count(*), count(distinct domain) from site_outcomes where snapshot_id = ?", [sid]
+        ).fetchall()[0]
+        pages = con.execute(
+            "select count(*), count(distinct domain) from http_outcomes where snapshot_id = ?", [sid]
+        ).fetchall()[0] if opts.http else (total, total)
+        if (stats.get("finish_reason") != "finished" or not outcomes == distinct == total
+                or not pages[0] == pages[1] == total):
+            snapshot.finish(con, sid, "interrupted", stats=stats,
+                            error=f"crawl ended early ({stats.get('finish_reason')}): "
+                                  f"{distinct} of {total} sites measured"
+                                  + (f", {pages[1]} home pages" if opts.http else ""))
+            raise KeyboardInterrupt
+        statuses = dict(con.execute(
+            "select status, count(*) from site_outcomes where snapshot_id = ? group by 1", [sid]).fetchall())
+        for table in ("ip_origins", "as_names"):  # filled again by a resumed crawl
+            con.execute(f"delete from {table} where snapshot_id = ?", [sid])
+        ips = [r[0] for r in con.execute(
+            "select value from dns_answers where snapshot_id = $sid and rtype in ('A', 'AAAA') union "
+            "select value from host_answers where snapshot_id = $sid and rtype in ('A', 'AAAA')", {"sid": sid}
+        ).fetchall()]
+        origins = asn_mod.origins_table(rib, sid, ips)
+        db.append(con, "ip_origins", origins)
+        if opts.as_names is not None:
+            store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
+                        str(opts.as_names))
+        rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
+        load_range_files(con, opts.range_files, reg)
+        deps = attribution.attribute(con, sid, reg)
+        summary = {**stats, "statuses": statuses, "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked}
+        if state is not None:
+            summary["resumed_from"] = state.status
+        snapshot.finish(con, sid, "complete", stats=summary)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        snapshot.finish(con, sid, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    return CrawlResult(sid, int(distinct), statuses, time.perf_counter() - t0, dns_seconds,
+                       int(stats.get("rows_written", 0)), deps, summary)
+
+
+def start_snapshot(con: duckdb.DuckDBPyConnection, opts: CrawlOptions,
+                   reg: registry.Registry) -> tuple[int, asn_mod.AsnDatabase, list[str]]:
+    """Load the list and the RIB, create the snapshot with every input pinned, store the list;
+    return ``(snapshot_id, rib, domains)``."""
+    from crawler.toplists import load_list
+
+    toplist = load_list(opts.list_spec, top=opts.top, list_date=opts.list_date, list_id=opts.list_id,
+                        fmt=opts.list_format, cache_dir=opts.cache_dir / "lists", offline=opts.offline)
     when = toplist.list_date or date.today()
     rib = resolve_asn_db(opts, when)
-    names = load_as_names(opts.as_names) if opts.as_names is not None else {}
     sid = snapshot.create(
         con, list_name=opts.list_name or toplist.name, settings=opts.recorded(),
         list_source=toplist.source, list_id=toplist.list_id, list_sha256=toplist.sha256,
@@ -177,44 +313,22 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
     try:
         snapshot.insert_list(con, sid, [(e.rank, e.domain, e.bucket, e.raw) for e in toplist.entries],
                              [(r.line_no, r.raw, r.reason) for r in toplist.rejects])
-        advance, done = progress(len(toplist.entries)) if progress else (None, None)
-        t_dns = time.perf_counter()
-        try:
-            stats = (crawl or local_crawl(opts))(con, sid, [e.domain for e in toplist.entries], advance)
-        finally:
-            if done is not None:
-                done()
-        dns_seconds = time.perf_counter() - t_dns
-        (outcomes, distinct) = con.execute(
-            "select count(*), count(distinct domain) from site_outcomes where snapshot_id = ?", [sid]
-        ).fetchall()[0]
-        if stats.get("finish_reason") != "finished" or not outcomes == distinct == len(toplist.entries):
-            snapshot.finish(con, sid, "interrupted", stats=stats,
-                            error=f"crawl ended early ({stats.get('finish_reason')}): "
-                                  f"{distinct} of {len(toplist.entries)} sites measured")
-            raise KeyboardInterrupt
-        statuses = dict(con.execute(
-            "select status, count(*) from site_outcomes where snapshot_id = ? group by 1", [sid]).fetchall())
-        ips = [r[0] for r in con.execute(
-            "select distinct value from dns_answers where snapshot_id = ? and rtype in ('A', 'AAAA')", [sid]
-        ).fetchall()]
-        origins = asn_mod.origins_table(rib, sid, ips)
-        db.append(con, "ip_origins", origins)
-        if opts.as_names is not None:
-            store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
-                        str(opts.as_names))
-        rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
-        load_range_files(con, opts.range_files, reg)
-        deps = attribution.attribute(con, sid, reg)
-        summary = {**stats, "statuses": statuses, "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked}
-        snapshot.finish(con, sid, "complete", stats=summary)
-    except KeyboardInterrupt:
-        raise
     except BaseException as exc:
         snapshot.finish(con, sid, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
-    return CrawlResult(sid, int(distinct), statuses, time.perf_counter() - t0, dns_seconds,
-                       int(stats.get("rows_written", 0)), deps, summary)
+    return sid, rib, [e.domain for e in toplist.entries]
+
+
+def decide_http(opts: CrawlOptions) -> None:
+    """Settle ``opts.http``: on by default, but in loopback-only mode only with a lab endpoint
+    (a home page would otherwise be fetched from a public address)."""
+    if opts.http is None:
+        opts.http = bool(opts.http_connect) or not loopback_only()
+        if not opts.http:
+            logger.info("HTTP layer off: CHOKEPOINTS_LOOPBACK_ONLY is set and there is no lab endpoint")
+    elif opts.http and loopback_only() and not opts.http_connect:
+        raise UserError("CHOKEPOINTS_LOOPBACK_ONLY is set: fetching home pages needs the lab (--lab) "
+                        "or --no-http")
 
 
 def load_range_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, date | None]],

@@ -1,13 +1,20 @@
 """Scrapy settings for a chokepoints crawl: the defaults in one place.
 
-DNS work runs as ``dns://<site>`` requests through :mod:`crawler.handlers`; later stages
-(HTTP fetching, resume, distribution) plug into the same engine. Settings read by the project:
+DNS work runs as ``dns://batch/N`` requests and home pages as ``https://`` requests, both
+through :mod:`crawler.handlers`. Settings read by the project:
 
 * ``DNS_RESOLVERS`` — list of ``(host, port)`` to query (required)
 * ``DNS_TIMEOUT`` — seconds per query attempt
 * ``DNS_RETRIES`` — extra attempts after a timeout
 * ``DNS_MAX_INFLIGHT`` — DNS queries in flight at once, across all sites
 * ``DNS_BATCH_SITES`` — sites per ``dns://`` request (read by the spider)
+* ``HTTP_CONNECT_TO`` — lab mode only: ``{"http": (host, port), "https": (host, port)}`` on loopback
+* ``HTTP_CAFILE`` — trust only this CA bundle (the lab's); default the system store
+* ``HTTP_TIMEOUT``, ``HTTP_CONNECT_TIMEOUT`` (seconds), ``HTTP_MAX_BODY`` (bytes kept of a page)
+
+Politeness for home pages comes from Scrapy: robots.txt, ``USER_AGENT`` with a contact URL,
+AutoThrottle and at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests per host; DNS batches
+have their own download slot (``dns``) outside those limits.
 
 A distributed worker adds :data:`DISTRIBUTED` (scrapy-redis: ``REDIS_URL``, ``SCHEDULER_*``).
 """
@@ -17,26 +24,59 @@ from __future__ import annotations
 from typing import Any
 
 BOT_NAME = "chokepoints"
+#: where a site's operator learns who crawls them and why (``--contact`` replaces it)
+CONTACT_URL = "https://github.com/chokepoints/chokepoints#for-site-operators"
+
+
+def user_agent(contact: str = CONTACT_URL) -> str:
+    """The crawler's user agent: name, version, purpose and a contact URL."""
+    from chokepoints import __version__
+
+    return f"chokepoints/{__version__} (web dependency research; +{contact})"
+
+
+USER_AGENT = user_agent()
 
 DEFAULTS: dict[str, Any] = {
     "BOT_NAME": BOT_NAME,
-    "DOWNLOAD_HANDLERS": {"dns": "crawler.handlers.DnsDownloadHandler"},
+    "DOWNLOAD_HANDLERS": {
+        "dns": "crawler.handlers.DnsDownloadHandler",
+        "http": "crawler.handlers.HttpDownloadHandler",
+        "https": "crawler.handlers.HttpDownloadHandler",
+    },
     "ITEM_PIPELINES": {"crawler.pipelines.StoragePipeline": 500},
     # DNS requests in flight, each a batch of DNS_BATCH_SITES sites (set from --concurrency);
     # a site runs ~8 queries, so the DNS engine sees ~8x the sites in flight.
     "CONCURRENT_REQUESTS": 12,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 1000,
+    # home pages: at most 2 requests at once per host; DNS batches have their own slot
+    # (its concurrency is set from --concurrency, like CONCURRENT_REQUESTS)
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+    "DOWNLOAD_SLOTS": {"dns": {"concurrency": 12, "delay": 0}},
     "DOWNLOAD_DELAY": 0,
     # Each response yields one item; Scrapy starts CONCURRENT_ITEMS worker tasks per response
     # to process its output, so the default of 100 cost ~100 asyncio tasks a site (profiled).
     "CONCURRENT_ITEMS": 1,
     "DOWNLOAD_TIMEOUT": 60,
-    # DNS requests need no robots.txt, cookies, redirects or retries at the HTTP level:
-    # the DNS engine retries by itself and every outcome is data.
-    "ROBOTSTXT_OBEY": False,
+    # DNS requests skip robots.txt (meta dont_obey_robotstxt); home pages obey it. No cookies,
+    # no retries (every outcome is data; the DNS engine retries by itself), redirects followed
+    # up to 10 hops, every status passed to the spider, no Referer sent.
+    "ROBOTSTXT_OBEY": True,
     "COOKIES_ENABLED": False,
     "RETRY_ENABLED": False,
-    "REDIRECT_ENABLED": False,
+    "REDIRECT_ENABLED": True,
+    "REDIRECT_MAX_TIMES": 10,
+    "METAREFRESH_ENABLED": False,
+    "HTTPERROR_ALLOW_ALL": True,
+    "COMPRESSION_ENABLED": False,
+    "REFERRER_POLICY": "no-referrer",
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 0.2,
+    "AUTOTHROTTLE_MAX_DELAY": 10.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+    "USER_AGENT": USER_AGENT,
+    "HTTP_TIMEOUT": 10.0,
+    "HTTP_CONNECT_TIMEOUT": 5.0,
+    "HTTP_MAX_BODY": 2_000_000,
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "LOGSTATS_INTERVAL": 0,

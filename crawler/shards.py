@@ -5,8 +5,7 @@ interface of :class:`crawler.store.BatchWriter` (``add``/``flush``) but writes e
 ``batch_sites`` sites as one new Parquet file per table, with the Arrow schemas of
 :mod:`crawler.store`::
 
-    <directory>/dns_answers/shard-<worker>-<seq>.parquet
-    <directory>/site_outcomes/shard-<worker>-<seq>.parquet
+    <directory>/<table>/shard-<worker>-<seq>.parquet     (every table of crawler.store.TABLES)
 
 Each file is written under a temporary name and renamed into place, so a reader never sees a
 half-written shard. :func:`ingest_shards` loads a folder of shards into the database.
@@ -24,11 +23,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crawler.store import SiteBuffer
+from crawler.store import TABLES, SiteBuffer
 
 logger = logging.getLogger(__name__)
-
-TABLES = ("dns_answers", "site_outcomes")
 
 
 def safe_worker_id(worker: str) -> str:
@@ -71,12 +68,12 @@ class ShardWriter(SiteBuffer):
         self.on_flush = on_flush
         self.seq = 0
 
-    def _write(self, answers: pa.Table, outcomes: pa.Table, sites: int) -> None:
-        """One shard per table; outcomes last: a shard counts as written once its
-        site_outcomes file exists."""
+    def _write(self, tables: dict[str, pa.Table], sites: int) -> None:
+        """One shard per table (empty ones too); site_outcomes last: a shard counts as written
+        once its site_outcomes file exists."""
         name = f"shard-{self.worker}-{self.seq:06d}.parquet"
-        write_atomically(answers, self.directory / "dns_answers" / name)
-        write_atomically(outcomes, self.directory / "site_outcomes" / name)
+        for table in TABLES:
+            write_atomically(tables[table], self.directory / table / name)
         self.seq += 1
         if self.on_flush is not None:
             self.on_flush(sites)
@@ -88,10 +85,10 @@ def shard_files(directory: Path, table: str) -> list[Path]:
 
 
 def ingest_shards(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, int]:
-    """Load every shard in ``directory`` into ``dns_answers`` and ``site_outcomes``.
+    """Load every shard in ``directory`` into the tables of :data:`crawler.store.TABLES`.
 
-    Only shards present in both tables are loaded (a worker writes ``site_outcomes`` last), and
-    both in one transaction.
+    Only shards whose ``site_outcomes`` file exists are loaded (a worker writes it last), all
+    tables in one transaction.
 
     :returns: rows inserted per table.
     """

@@ -139,6 +139,29 @@ def crawl(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Sites in flight at once.")] = 300,
     timeout: Annotated[float, typer.Option("--timeout", min=0.05, help="Seconds per DNS query attempt.")] = 2.0,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Extra attempts after a timeout.")] = 2,
+    http: Annotated[bool | None, typer.Option("--http/--no-http", help=(
+        "Fetch each site's home page (https, then http) for the cdn-by-header, ca and third_party "
+        "layers; --no-http: a DNS-only crawl. Default: on (off in CHOKEPOINTS_LOOPBACK_ONLY mode "
+        "without --lab)."))] = None,
+    www: Annotated[str, typer.Option("--www", help=(
+        "Home-page host: auto (the apex if it has an address, else www), apex, or www."))] = "auto",
+    http_concurrency: Annotated[int, typer.Option("--http-concurrency", min=1, help=(
+        "Home-page requests in flight at once (at most 2 per host; robots.txt obeyed)."))] = 64,
+    http_timeout: Annotated[float, typer.Option("--http-timeout", min=0.1, help=(
+        "Seconds for one HTTP exchange, connection included."))] = 10.0,
+    max_body: Annotated[int, typer.Option("--max-body", min=1024, help=(
+        "Bytes of a home page read at most (the rest is not downloaded)."))] = 2_000_000,
+    contact: Annotated[str | None, typer.Option("--contact", help=(
+        "Contact URL (or mailto:) in the user agent, for the operators of the sites crawled."))] = None,
+    resume: Annotated[bool, typer.Option("--resume", help=(
+        "Continue the newest running (killed) or interrupted snapshot instead of starting one: "
+        "only the sites, home pages and hosts it lacks are measured. Give the same options as "
+        "the first run (the list is the snapshot's own)."))] = False,
+    resume_snapshot: Annotated[int | None, typer.Option("--snapshot", min=1, help=(
+        "With --resume: the snapshot to continue (default: the newest resumable one)."))] = None,
+    jobdir: Annotated[bool, typer.Option("--jobdir/--no-jobdir", help=(
+        "Keep Scrapy's job state (its request queue) in <db>.jobs/<snapshot> while crawling, for "
+        "--resume after a clean stop; the database alone is enough to resume after a kill."))] = True,
     lab: Annotated[bool, typer.Option("--lab", help=(
         "Measure the running lab: take its resolver, ASN database and list from its state.json."))] = False,
     lab_dir: LabDir = DEFAULT_LAB_DIR,
@@ -163,11 +186,14 @@ def crawl(
     worker_id: Annotated[str | None, typer.Option(
         "--worker-id", help="Name in shard files (default: host-pid).")] = None,
 ) -> None:
-    """Crawl a top list through DNS into the database (one new snapshot), then print the summary.
+    """Crawl a top list into the database (one new snapshot), then print the summary.
 
     For each site, apex and www: A, AAAA (with their CNAME chains), NS (and each name server's
-    A/AAAA), MX and SOA. Addresses are mapped to origin ASes with a dated pyasn database, and
-    every site is attributed to its providers per layer (hosting, dns, cdn, email).
+    A/AAAA), MX and SOA. Then its home page: https (http when that fails), every redirect hop,
+    headers, the leaf certificate, and the hosts the page loads resources from (looked up in
+    DNS too). Addresses are mapped to origin ASes with a dated pyasn database, and every site
+    is attributed to its providers per layer (hosting, dns, cdn, email, ca, third_party).
+    No connection is ever made to a private, loopback, link-local or reserved address.
     """
     from chokepoints import db
     from chokepoints.lock import hold
@@ -181,8 +207,16 @@ def crawl(
         list_date=_parse_date(list_date), list_id=list_id, list_format=list_format,
         resolvers=resolvers, asn_db=asn_db, as_names=as_names, registry_path=registry, concurrency=concurrency,
         timeout=timeout, retries=retries, cache_dir=cache_dir, offline=offline, lab=lab,
-        rdap=rdap, rdap_url=rdap_url, rdap_limit=rdap_limit,
+        rdap=rdap, rdap_url=rdap_url, rdap_limit=rdap_limit, http=http, www=www,
+        http_concurrency=http_concurrency, http_timeout=http_timeout, max_body=max_body, contact=contact,
+        resume=resume, resume_snapshot=resume_snapshot, jobdir=jobdir,
     )
+    if resume_snapshot is not None and not resume:
+        raise UserError("--snapshot goes with --resume")
+    from crawler.pages import WWW_MODES
+
+    if www not in WWW_MODES:
+        raise UserError(f"--www must be one of {', '.join(WWW_MODES)}, not {www!r}")
     if lab:
         # The lab's world is dated (by the real list it was drawn from): its list, its pyasn
         # database and the range versions it used all carry that date.
@@ -196,6 +230,10 @@ def crawl(
         if rdap_url is None and state.get("rdap"):
             opts.rdap_url = state["rdap"]
         opts.range_files = lab_range_files(state)
+        if state.get("https_port") and state.get("http_port"):
+            opts.http_connect = {"http": ("127.0.0.1", int(state["http_port"])),
+                                 "https": ("127.0.0.1", int(state["https_port"]))}
+            opts.ca_bundle = Path(state["ca_bundle"]) if state.get("ca_bundle") else None
         if list_spec is None:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date
@@ -208,6 +246,9 @@ def crawl(
         from functools import partial
 
         from crawler.distributed import coordinate
+        if http:
+            raise UserError("a distributed crawl is DNS-only for now: drop --http")
+        opts.http = False
         measure = partial(coordinate, redis_url=redis_url, shards=shards)
     with hold(db_path):
         con = db.connect(db_path)
@@ -224,9 +265,12 @@ def crawl(
             con.close()
     rate = result.sites / result.dns_seconds if result.dns_seconds else 0.0
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items(), key=lambda kv: -kv[1]))
+    pages = result.stats.get("http_statuses") or {}
+    http_line = ("; home pages: " + ", ".join(f"{k} {v}" for k, v in sorted(pages.items(), key=lambda kv: -kv[1]))
+                 if pages else "")
     console.print(f"snapshot {result.snapshot_id}: {result.sites} sites in {result.dns_seconds:.1f} s "
-                  f"({rate:,.0f} sites/s; {statuses}); {result.rows} DNS rows, {result.dependencies} dependencies "
-                  f"→ {db_path}")
+                  f"({rate:,.0f} sites/s; {statuses}{http_line}); {result.rows} DNS rows, "
+                  f"{result.dependencies} dependencies → {db_path}")
     if summary:
         from chokepoints.cli.report import show
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -81,6 +82,11 @@ class SharedLookups:
     def status(self, host: str) -> Status | None:
         """The outcome of ``host`` if it has been looked up (NOERROR: it has an address)."""
         return self._done.get(host)
+
+    def preload(self, hosts: Iterable[str]) -> None:
+        """Mark ``hosts`` as asked already (a resumed crawl's snapshot holds their answers)."""
+        for host in hosts:
+            self._remember(host, Status.NOERROR)
 
     def _remember(self, host: str, status: Status) -> None:
         self._done[host] = status
