@@ -1,4 +1,4 @@
-"""``chokepoints lab``: the hermetic lab internet (a real DNS server on loopback)."""
+"""``chokepoints lab``: the hermetic lab internet (real DNS servers and a web endpoint on loopback)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import typer
 
 from chokepoints.cli.options import DEFAULT_LAB_DIR, LabDir
 
-app = typer.Typer(help="A hermetic local internet for tests and demos: real DNS servers on loopback "
-                       "answering for a generated world of sites, with its ground truth.",
+app = typer.Typer(help="A hermetic local internet for tests and demos: real DNS servers and a web "
+                       "endpoint on loopback answering for a generated world of sites, with its ground truth.",
                   no_args_is_help=True)
 
 
@@ -26,10 +26,12 @@ def up(
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as one JSON object.")] = False,
     lab_dir: LabDir = DEFAULT_LAB_DIR,
 ) -> None:
-    """Build a world and start its DNS servers (Knot behind Unbound) on free loopback ports.
+    """Build a world and start its DNS servers (Knot behind Unbound), RDAP server and web
+    endpoint (HTTP and HTTPS) on free loopback ports.
 
-    Prints the resolver address and the paths of the world's list, pyasn database and ground
-    truth (domain,layer,provider); writes them to LAB_DIR/state.json.
+    Prints the resolver address, the web endpoint's ports and the paths of the world's list,
+    pyasn database, ground truth (domain,layer,provider; truth_http for cdn, ca and third_party
+    under an HTTP crawl), resources and lab CA bundle; writes them to LAB_DIR/state.json.
     """
     from scripts.lab import api
 
@@ -37,9 +39,10 @@ def up(
     if as_json:
         typer.echo(json.dumps(state))
         return
-    typer.echo(f"lab up: {state['sites']} sites, resolver {state['resolver']}")
-    for key in ("list", "asn_db", "truth", "world"):
-        typer.echo(f"  {key:7} {state[key]}")
+    typer.echo(f"lab up: {state['sites']} sites, resolver {state['resolver']}, web http "
+               f"127.0.0.1:{state['http_port']} https 127.0.0.1:{state['https_port']}")
+    for key in ("list", "asn_db", "truth", "truth_http", "resources", "ca_bundle", "world"):
+        typer.echo(f"  {key:10} {state[key]}")
     typer.echo(f"crawl it: chokepoints crawl --lab --lab-dir {lab_dir}")
 
 

@@ -2,7 +2,9 @@
 
 The state directory holds the world's files, the servers' configs and logs, and
 ``state.json`` (what :func:`up` returns: the resolver's address, the paths of the list, pyasn
-database and truth, the pids). ``chokepoints lab up|down|status`` call these functions.
+database and truth, the pids; the web endpoint's ``http_port`` and ``https_port``, the lab CA
+bundle ``ca_bundle``, ``truth_http``, ``resources`` and the request log ``http_log``).
+``chokepoints lab up|down|status`` call these functions.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import Any
 
 from chokepoints.errors import LabError
 from scripts.lab import servers
+from scripts.lab.certs import BUNDLE, CA_DIR, write_authorities
+from scripts.lab.http_main import PORTS_FILE, REQUEST_LOG
 from scripts.lab.world import FILES, generate
 
 logger = logging.getLogger(__name__)
 
 STATE = "state.json"
 _GENERATED = (*FILES, STATE, "knot.conf", "unbound.conf", "knot.log", "unbound.log", "unbound.pid",
-              "rdap.port", "rdap.log")
+              "rdap.port", "rdap.log", BUNDLE, PORTS_FILE, REQUEST_LOG, "http.log")
 _RETRIES = 3  # a port taken between picking it and binding it: pick again
 
 
@@ -47,6 +51,7 @@ def _clean(state_dir: Path) -> None:
     for name in _GENERATED:
         (state_dir / name).unlink(missing_ok=True)
     shutil.rmtree(state_dir / "knot", ignore_errors=True)
+    shutil.rmtree(state_dir / CA_DIR, ignore_errors=True)
 
 
 def _start_servers(state_dir: Path, sites: int, probe: dict[str, str]) -> dict[str, Any]:
@@ -145,6 +150,35 @@ def _start_rdap(state_dir: Path, timeout: float = 30.0) -> tuple[int, str]:
     raise LabError(f"the lab's RDAP server did not start: {log.strip().splitlines()[-1] if log.strip() else '?'}")
 
 
+def _start_http(state_dir: Path, timeout: float = 60.0) -> tuple[int, int, int]:
+    """Start the lab's web endpoint (``scripts.lab.http_main``) detached; return its pid and
+    its http and https ports, once both accept connections."""
+    import socket
+    import sys
+
+    port_file = state_dir / PORTS_FILE
+    port_file.unlink(missing_ok=True)
+    log = state_dir / "http.log"
+    pid = servers.start([sys.executable, "-m", "scripts.lab.http_main", str(state_dir)], log, state_dir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_file.exists():
+            http_port, https_port = (int(p) for p in port_file.read_text().split())
+            try:  # a connection, no request: the request log stays the crawl's own
+                for port in (http_port, https_port):
+                    socket.create_connection((servers.LOOPBACK, port), timeout=2).close()
+            except OSError:
+                pass
+            else:
+                return pid, http_port, https_port
+        if servers.exited(pid):
+            break
+        time.sleep(0.05)
+    servers.stop(pid, str(state_dir))
+    tail = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    raise LabError(f"the lab's web endpoint did not start: {tail[-1] if tail else '?'}")
+
+
 def up(
     state_dir: Path,
     *,
@@ -181,25 +215,37 @@ def up(
         data_dir=data_dir,
         world_date=world_date,
     )
+    bundle = write_authorities(state_dir)
     t1 = time.monotonic()
     running = _start_servers(state_dir, world["sites"], world["probe"])
     try:
         rdap_pid, rdap_url = _start_rdap(state_dir)
+        running["pids"]["rdap"] = rdap_pid
+        running["configs"]["rdap"] = str(state_dir)
+        http_pid, http_port, https_port = _start_http(state_dir)
     except LabError:
         for name, pid in running["pids"].items():
             servers.stop(pid, running["configs"][name])
         raise
-    running["pids"]["rdap"] = rdap_pid
-    running["configs"]["rdap"] = str(state_dir)
+    running["pids"]["http"] = http_pid
+    running["configs"]["http"] = str(state_dir)
     running["logs"]["rdap"] = str(state_dir / "rdap.log")
+    running["logs"]["http"] = str(state_dir / "http.log")
     t2 = time.monotonic()
     state: dict[str, Any] = {
         "state_dir": str(state_dir),
         **{k: running[k] for k in ("resolver", "knot")},
         "rdap": rdap_url,
+        "http_port": http_port,
+        "https_port": https_port,
         "list": str(state_dir / "list.csv"),
         "asn_db": str(state_dir / "ipasn.dat"),
         "truth": str(state_dir / "truth.csv"),
+        "truth_http": str(state_dir / "truth_http.csv"),
+        "resources": str(state_dir / "resources.csv"),
+        "ca_bundle": str(bundle),
+        "http_log": str(state_dir / REQUEST_LOG),
+        "web": str(state_dir / "web.tsv"),
         "world": str(state_dir / "world.json"),
         "zone": str(state_dir / "root.zone"),
         "sites": world["sites"],

@@ -114,6 +114,14 @@ class SiteRecords:
     local: list[str] = field(default_factory=list)
     truth: list[tuple[str, str]] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)  # the stacked/mixed cases it shows
+    # for the web plan (scripts.lab.webplan): the CDNs of www's CNAME chain (front first), who
+    # the apex's addresses belong to, whether the apex is at an origin while www is at a CDN,
+    # what www is ("none", "cdn", "cname" to the apex, "same" addresses), a provider's own domain
+    cdns: list[str] = field(default_factory=list)
+    apex_owner: str = ""
+    apex_origin: bool = False
+    www: str = "none"
+    owned: bool = False
 
 
 def _ordered(order: tuple[str, ...], available: set[str], *, others: bool = True) -> list[str]:
@@ -308,6 +316,7 @@ class Placer:
             elif any(host_pool is pool for pool, _ in self.inv.unrouted):
                 out.cases.append("unrouted")
         hosting = [host_pool.owner]
+        out.cdns, out.apex_owner, out.owned = list(cdns), host_pool.owner, owned
 
         # web: apex, www, CDN chain
         if cdns:
@@ -329,9 +338,11 @@ class Placer:
                 if origin.owner not in hosting:
                     hosting.append(origin.owner)
                 out.cases.append("apex_origin")
+                out.apex_origin, out.apex_owner = True, origin.owner
             else:
                 out.zone.extend(_addr_lines(domain, v4, v6))
             cdn_truth = {hit[0] for n in chain if (hit := self.reg.match_suffix("cname", n))}
+            out.www = "cdn"
         else:
             v6_only = v6_only and bool(host_pool.v6)
             n = 1 if rng.random() < 0.7 else 2
@@ -339,8 +350,10 @@ class Placer:
             out.zone.extend(_addr_lines(domain, v4, v6))
             if has_www and not owned and rng.random() < P_WWW_TO_APEX:
                 out.zone.append(f"www.{domain}.\tCNAME\t{domain}.\n")
+                out.www = "cname"
             elif has_www:
                 out.zone.extend(_addr_lines(f"www.{domain}", v4, v6))
+                out.www = "same"
             cdn_truth = set()
         if not v4:
             out.cases.append("v6_only")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,3 +39,11 @@ def lab_resolver(state: dict[str, Any], timeout: float = 2.0) -> dns.resolver.Re
     res.lifetime = timeout
     res.timeout = timeout
     return res
+
+
+def lab_ssl_context(state: dict[str, Any]) -> ssl.SSLContext:
+    """A client context that trusts the lab's CAs only (``ca_bundle``), as a lab crawl does.
+
+    Connect to ``127.0.0.1:<https_port>`` with ``server_hostname`` set to the site's host.
+    """
+    return ssl.create_default_context(cafile=state["ca_bundle"])

@@ -10,7 +10,13 @@
 - ``unbound-local.conf``  each site's apex NS and SOA, as Unbound ``local-data`` (an NS inside
   a ``.`` zone would be a delegation, so the apex NS live in the resolver);
 - ``world.json``     seed, date, sizes, the range-file versions used, per-layer shares and how
-  many sites show each stacked or mixed case (see :mod:`scripts.lab.placement`).
+  many sites show each stacked or mixed case (see :mod:`scripts.lab.placement`), and a ``web``
+  section: how many sites show each web case, and where the forced ones are;
+- ``web.tsv``        what the lab's web endpoint serves for each host (:mod:`scripts.lab.web`);
+- ``truth_http.csv`` ``domain,layer,provider`` for cdn, ca and third_party: what a correct HTTP
+  crawl concludes (see :mod:`scripts.lab.webplan`);
+- ``resources.csv``  ``domain,host``: each site's third-party hosts, as the crawler must find them;
+- ``cas.json``       the world's lab certificate authorities (:mod:`scripts.lab.certs`).
 
 Sites come from a real top list (first N registrable domains) or are made up. The world's date
 is ``world_date`` if given, else the list's date (from its file name), else
@@ -32,8 +38,11 @@ from chokepoints.errors import LabError, ListError
 from crawler import registry as registry_mod
 from crawler.toplists import load_list
 from scripts.lab import naming
+from scripts.lab.certs import CAS_FILE, authorities, write_cas
 from scripts.lab.placement import TTL, Placer
 from scripts.lab.sources import RANGES_DIR, RIB_FILE, UNROUTED_ASN, build_inventory
+from scripts.lab.web import HEADER
+from scripts.lab.webplan import WebPlanner
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +51,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_DATE = date(2025, 7, 5)
 LAYERS = ("hosting", "dns", "cdn", "email")
 FILES = ("list.csv", "truth.csv", "ipasn.dat", "world.json", "root.zone", "unbound-local.conf",
-         "rdap_networks.json")
+         "rdap_networks.json", "web.tsv", "truth_http.csv", "resources.csv", CAS_FILE)
 _BUFFER = 1 << 20
 
 
@@ -144,7 +153,10 @@ def generate(
         taken_domains=set(domains),
     )
     placer = Placer(reg, inv, rng, seed, serial=int(when.strftime("%Y%m%d")) * 100 + 1)
+    cas = authorities(reg)
+    web = WebPlanner(reg, inv, placer, cas, seed, set(domains))
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_cas(out_dir / CAS_FILE, cas)
 
     shares: dict[str, defaultdict[str, float]] = {layer: defaultdict(float) for layer in LAYERS}
     attributed: Counter[str] = Counter()
@@ -156,9 +168,15 @@ def generate(
         _open(out_dir / "truth.csv") as tru,
         _open(out_dir / "root.zone") as zone,
         _open(out_dir / "unbound-local.conf") as local,
+        _open(out_dir / "web.tsv") as web_out,
+        _open(out_dir / "truth_http.csv") as tru_http,
+        _open(out_dir / "resources.csv") as res,
     ):
         lst.write("rank,domain\n")
         tru.write("domain,layer,provider\n")
+        tru_http.write("domain,layer,provider\n")
+        res.write("domain,host\n")
+        web_out.write(HEADER)
         zone.write(
             f"$ORIGIN .\n$TTL {TTL}\n"
             f".\tSOA\tns.lab.invalid. hostmaster.lab.invalid. {placer.serial} 7200 900 "
@@ -173,8 +191,13 @@ def generate(
             if site is None:
                 continue
             present += 1
-            records += len(site.zone)
+            served = web.plan(index, domain, site)
+            records += len(site.zone) + len(served.zone)
             zone.write("".join(site.zone))
+            zone.write("".join(served.zone))
+            web_out.write("".join(served.lines))
+            tru_http.write("".join(f"{domain},{layer},{p}\n" for layer, p in served.truth))
+            res.write("".join(f"{domain},{host}\n" for host in served.resources))
             local.write("".join(site.local))
             tru.write("".join(f"{domain},{layer},{p}\n" for layer, p in site.truth))
             by_layer: dict[str, list[str]] = {}
@@ -189,8 +212,11 @@ def generate(
             if probe is None and first is not None:  # the servers' readiness probe: an A
                 probe = {"name": domain, "type": "A", "address": first.split("\t")[2].strip()}
         shared = placer.shared_lines()
-        records += len(shared)
+        third = web.zone_lines()  # after the sites: CDN edges they share exist by then
+        records += len(shared) + len(third)
         zone.write("".join(shared))
+        zone.write("".join(third))
+        web_out.write("".join(web.pool_lines()))
 
     blocks = inv.blocks()
     with _open(out_dir / "ipasn.dat") as dat:
@@ -225,6 +251,7 @@ def generate(
         "probe": probe,
         "summary": summarise(shares, attributed),
         "cases": dict(sorted(cases.items())),
+        "web": web.summary(),
         # a provider's published range announced by a customer's AS: the range names the provider
         "byoip": [{"cidr": b.cidr, "provider": pool.owner, "announced_by": b.asn}
                   for pool in inv.byoip for b in pool.v4],

@@ -162,14 +162,20 @@ def test_list_absent_sites_and_shape(world_dir: Path) -> None:
 
 
 def test_addresses_are_public_and_in_the_asn_db(world_dir: Path) -> None:
-    """Every address is public and routed — but for the unrouted case, which RDAP alone names."""
+    """Every address is public and routed — but for the unrouted case, which RDAP alone names,
+    and the private names the web's redirects point at on purpose (the crawler must not go)."""
     asndb = pyasn.pyasn(str(world_dir / "ipasn.dat"))
     rec = _records(world_dir / "root.zone")
     unrouted = [ipaddress.ip_network(n["cidr"]) for n in json.loads((world_dir / "rdap_networks.json").read_text())]
+    private = set(json.loads((world_dir / "world.json").read_text())["web"]["private_names"])
+    assert private
     seen = 0
     for name, types in rec.items():
         for address in types.get("A", []) + types.get("AAAA", []):
             if name == "ns.lab.invalid":
+                continue
+            if name in private:
+                assert ipaddress.ip_address(address).is_private, (name, address)
                 continue
             seen += 1
             assert ipaddress.ip_address(address).is_global, (name, address)
