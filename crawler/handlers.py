@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
@@ -223,6 +224,10 @@ class HttpDownloadHandler:
         if "site" in request.meta:
             request.meta["hops"] = [*request.meta.get("hops", ()), hop]
         if hop.status != "OK" or hop.http_status is None:
+            if "site" not in request.meta and parts.path == "/robots.txt":
+                # robots.txt unreachable: Scrapy then allows the host (as crawlers do); an
+                # IgnoreRequest says so without an error log and traceback for every such host
+                raise IgnoreRequest(f"robots.txt not fetched: {hop.status}")
             raise HttpFailed(hop)
         out = Headers()
         for name, value in hop.headers:

@@ -98,7 +98,8 @@ class CrawlResult:
     stats: dict[str, Any]
 
 
-ProgressFactory = Callable[[int], tuple[Callable[[int], None], Callable[[], None]]]
+#: (sites, home pages) -> (advance sites, advance pages, done): the caller's progress display
+ProgressFactory = Callable[[int, int], tuple[Callable[[int], None], Callable[[int], None], Callable[[], None]]]
 
 
 def resolve_asn_db(opts: CrawlOptions, when: date) -> asn_mod.AsnDatabase:
@@ -159,13 +160,15 @@ def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions, *, j
 CrawlStep = Callable[[duckdb.DuckDBPyConnection, int, list[str], Callable[[int], None] | None], dict[str, Any]]
 
 
-def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None) -> CrawlStep:
+def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None,
+                page_progress: Callable[[int], None] | None = None) -> CrawlStep:
     """The crawl step in this process: Scrapy feeding one :class:`BatchWriter`, with Scrapy's
     job state in ``<db>.jobs/<snapshot>`` (kept for a resume, removed when the crawl finishes)."""
 
     def step(con: duckdb.DuckDBPyConnection, sid: int, domains: list[str],
              advance: Callable[[int], None] | None) -> dict[str, Any]:
         writer = BatchWriter(con, sid, progress=advance)
+        writer.page_progress = page_progress
         args: dict[str, Any] = {}
         if resume is not None:
             writer.resume(resume.dns_done, resume.pages_done, resume.hosts_done)
@@ -238,10 +241,11 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
         sid, rib, domains = start_snapshot(con, opts, reg)
         total = len(domains)
     try:
-        advance, done = progress(len(domains)) if progress else (None, None)
+        pages_left = (len(state.page_targets) + len(state.dns_todo) if state else total) if opts.http else 0
+        advance, advance_pages, done = progress(len(domains), pages_left) if progress else (None, None, None)
         t_dns = time.perf_counter()
         try:
-            stats = (crawl or local_crawl(opts, state))(con, sid, domains, advance)
+            stats = (crawl or local_crawl(opts, state, advance_pages))(con, sid, domains, advance)
         finally:
             if done is not None:
                 done()

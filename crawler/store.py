@@ -255,6 +255,7 @@ class SiteBuffer:
         self.done_pages: set[str] | None = None
         self.done_hosts: set[str] | None = None
         self.dropped = 0
+        self.page_progress: Callable[[int], None] | None = None
 
     def resume(self, sites: set[str], pages: set[str], hosts: set[str]) -> None:
         """Drop from now on any result for these sites, pages and hosts."""
@@ -291,6 +292,8 @@ class SiteBuffer:
             return
         self._pages.append(page)
         self.http_statuses[page.status] = self.http_statuses.get(page.status, 0) + 1
+        if self.page_progress is not None:
+            self.page_progress(1)
         if self._pending() >= self.batch_sites:
             self.flush()
 

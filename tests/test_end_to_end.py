@@ -69,7 +69,7 @@ def test_every_site_has_exactly_one_outcome(crawled: Path) -> None:
 def test_attribution_agrees_with_the_ground_truth(crawled: Path, lab: dict[str, Any]) -> None:
     con = db.connect(crawled, read_only=True)
     try:
-        result = score(con, 1, Path(lab["truth"]))
+        result = score(con, 1, Path(lab["truth"]), Path(lab["truth_http"]))
     finally:
         con.close()
     for layer, r in result.items():
@@ -82,7 +82,7 @@ def test_report_json_has_the_documented_shape(crawled: Path) -> None:
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["snapshot"]["snapshot_id"] == 1
-    assert set(data["layers"]) == {"hosting", "dns", "cdn", "email"}
+    assert set(data["layers"]) == {"hosting", "dns", "cdn", "email", "ca", "third_party"}
     hosting = data["layers"]["hosting"]
     assert {"sites", "attributed", "hhi", "cr", "nakamoto", "providers"} <= set(hosting)
     assert set(hosting["cr"]) == {"1", "3", "5"}

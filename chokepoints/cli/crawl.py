@@ -34,22 +34,30 @@ def _progress_factory(console: Console, enabled: bool) -> ProgressFactory | None
     if not enabled:
         return None
 
-    def factory(total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+    def factory(total: int, pages: int = 0) -> tuple[Callable[[int], None], Callable[[int], None], Callable[[], None]]:
         progress = Progress(
-            TextColumn("[bold]DNS"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+            TextColumn("[bold]{task.description:5}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
             console=console, transient=False,
         )
-        task = progress.add_task("sites", total=total, rate="")
+        dns = progress.add_task("DNS", total=total, rate="")
+        http = progress.add_task("pages", total=pages, rate="") if pages else None
         progress.start()
 
-        def advance(n: int) -> None:
+        def bump(task: Any, n: int) -> None:
             progress.advance(task, n)
-            t = progress.tasks[0]
+            t = progress.tasks[task]
             if t.completed % 250 == 0 and t.speed:
                 progress.update(task, rate=f"{t.speed:,.0f} sites/s")
 
-        return advance, progress.stop
+        def advance(n: int) -> None:
+            bump(dns, n)
+
+        def advance_pages(n: int) -> None:
+            if http is not None:
+                bump(http, n)
+
+        return advance, advance_pages, progress.stop
 
     return factory
 
@@ -57,26 +65,37 @@ def _progress_factory(console: Console, enabled: bool) -> ProgressFactory | None
 def log_progress_factory(interval: float, stream: Any = None) -> ProgressFactory:
     """Progress for logs (stderr not a terminal): a plain line every ``interval`` seconds."""
 
-    def factory(total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+    def factory(total: int, pages: int = 0) -> tuple[Callable[[int], None], Callable[[int], None],
+                                                      Callable[[], None]]:
         out = stream or sys.stderr
         start = last = time.monotonic()
-        done = 0
+        done = fetched = 0
 
         def line(now: float) -> None:
             rate = done / (now - start) if now > start else 0.0
             eta = f", eta {(total - done) / rate:,.0f} s" if rate and done < total else ""
+            http = f"; pages {fetched}/{pages} ({fetched / max(pages, 1):.0%})" if pages else ""
             print(f"progress: {done}/{total} sites ({done / max(total, 1):.0%}), {rate:,.0f} sites/s, "
-                  f"{now - start:,.0f} s elapsed{eta}", file=out, flush=True)
+                  f"{now - start:,.0f} s elapsed{eta}{http}", file=out, flush=True)
 
-        def advance(n: int) -> None:
-            nonlocal done, last
-            done += n
+        def tick() -> None:
+            nonlocal last
             now = time.monotonic()
             if now - last >= interval:
                 last = now
                 line(now)
 
-        return advance, lambda: line(time.monotonic())
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            tick()
+
+        def advance_pages(n: int) -> None:
+            nonlocal fetched
+            fetched += n
+            tick()
+
+        return advance, advance_pages, lambda: line(time.monotonic())
 
     return factory
 

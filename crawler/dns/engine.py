@@ -29,6 +29,7 @@ from typing import Any
 from crawler.dns.errors import MalformedMessage
 from crawler.dns.status import Status, to_status
 from crawler.dns.wire import (
+    FLAG_AA,
     FLAG_QR,
     FLAG_TC,
     Record,
@@ -81,6 +82,20 @@ class _Reply:
     tc: bool
     records: tuple[Record, ...]
     malformed: bool = False
+    lame: bool = False
+
+
+def _is_referral(data: bytes, flags: int, offset: int, ancount: int) -> bool:
+    """NOERROR, no answer, not authoritative, and NS records but no SOA in the authority
+    section: a referral (a lame or non-recursive server), which says nothing about the name."""
+    nscount = (data[8] << 8) | data[9]
+    if ancount or not nscount or flags & (0xF | FLAG_AA):
+        return False
+    try:
+        types = {record.rtype for record in parse_records(data, offset, nscount)}
+    except MalformedMessage:
+        return False
+    return "NS" in types and "SOA" not in types
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +300,7 @@ class DnsEngine:
         except MalformedMessage:
             attempt.future.set_result(_Reply(rcode, tc, (), malformed=not tc))
             return
-        attempt.future.set_result(_Reply(rcode, tc, records))
+        attempt.future.set_result(_Reply(rcode, tc, records, lame=_is_referral(data, flags, offset, ancount)))
 
     # -- querying ---------------------------------------------------------------------------
 
@@ -407,11 +422,12 @@ class DnsEngine:
             return _Failure(Status.TRUNCATED)
         if flags & FLAG_TC:
             return _Failure(Status.TRUNCATED)
+        ancount = (data[6] << 8) | data[7]
         try:
-            records = parse_records(data, offset, (data[6] << 8) | data[7])
+            records = parse_records(data, offset, ancount)
         except MalformedMessage:
             return _Reply(flags & 0xF, False, (), malformed=True)
-        return _Reply(flags & 0xF, False, records)
+        return _Reply(flags & 0xF, False, records, lame=_is_referral(data, flags, offset, ancount))
 
 
 def _question_end(data: bytes, flags: int, qname_wire: bytes, typeclass: bytes) -> int:
@@ -435,6 +451,8 @@ def _reply_status(reply: _Reply, qname: str, rtype: str) -> Status:
     """The status of a reply: from its rcode, then NODATA or CNAME_LOOP from its records."""
     if reply.malformed:
         return Status.MALFORMED
+    if reply.lame:
+        return Status.LAME
     status = to_status(reply.rcode)
     if status is not Status.NOERROR:
         return status

@@ -40,6 +40,9 @@ class Status(StrEnum):
     """The CNAME chain in the answer comes back to a name already in it."""
     OTHER_RCODE = "OTHER_RCODE"
     """An rcode outside the ones above (YXDOMAIN, NOTAUTH, ...); the number is on the result."""
+    LAME = "LAME"
+    """A referral instead of an answer (NS records, no answer, not authoritative): a lame or
+    non-recursive server, which says nothing about the name (not NODATA)."""
 
 
 _RCODES: dict[int, Status] = {
