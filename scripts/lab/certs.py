@@ -272,10 +272,12 @@ def issue_leaf_cert(
     issuer: Issuer, host: str, names: list[str], key: ec.EllipticCurvePrivateKey,
     window: tuple[datetime, datetime],
 ) -> x509.Certificate:
-    """A leaf for *host* with SANs *names* (the first also its CN), signed by *issuer*."""
+    """A leaf for *host* with SANs *names* (the first also its CN, unless it is longer than the
+    64 characters X.509 allows a CN: then the SANs alone name it, as CAs do), signed by *issuer*."""
+    subject = [x509.NameAttribute(NameOID.COMMON_NAME, names[0])] if len(names[0]) <= 64 else []
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .subject_name(x509.Name(subject))
         .issuer_name(issuer.cert.subject)
         .public_key(key.public_key())
         .serial_number(_serial(f"{issuer.ca.key}/{host}/{window[0].isoformat()}"))

@@ -77,7 +77,7 @@ def test_coordinator_and_three_workers_equal_one_process(lab: dict[str, Any], tm
                 if w.poll() is None:
                     w.kill()
                     w.communicate()
-    single = run("crawl", "--lab", "--lab-dir", lab["state_dir"], "--db", tmp_path / "one.duckdb",
+    single = run("crawl", "--lab", "--lab-dir", lab["state_dir"], "--no-http", "--db", tmp_path / "one.duckdb",
                  "--no-progress", "--no-summary", "--timeout", "1")
     assert single.returncode == 0, single.stderr
 
