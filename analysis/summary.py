@@ -291,4 +291,23 @@ def snapshot_report(
             "layers": {layer: bucket_summary(by_cut[c][layer], names)
                        for layer in layers if layer in by_cut.get(c, {})},
         } for c in cuts]
-    return report
+    return stable(report)
+
+
+#: significant digits kept of every float a report publishes: sums of many fractions differ in
+#: their last bits with the order DuckDB adds them in (a database and its Parquet export, more
+#: threads); 12 digits keep every figure and make the published numbers the same wherever
+#: computed
+DIGITS = 12
+
+
+def stable(value: Any) -> Any:
+    """``value`` with every float rounded to :data:`DIGITS` significant digits (dicts and lists
+    walked)."""
+    if isinstance(value, float):
+        return float(f"{value:.{DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return value

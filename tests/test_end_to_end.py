@@ -202,10 +202,11 @@ def read_truth(path: Path) -> dict[str, dict[str, set[str]]]:
 
 
 def test_whatif_provider_outage_matches_the_truth(crawled: Path, lab: dict[str, Any]) -> None:
-    """Expected counts from truth.csv alone: a site is down when a layer it cannot live without
-    (dns, hosting, cdn) has all its true providers failed, degraded when any layer has some."""
-    failed = {"aws", "cloudfront", "route53", "amazon-ses"}
-    truth = read_truth(Path(lab["truth"]))
+    """Expected counts from the truth alone (truth.csv, with truth_http.csv for cdn, ca and
+    third_party): a site is down when a layer it cannot live without (dns, hosting, cdn) has
+    all its true providers failed, degraded when any layer has some."""
+    failed = {"aws", "cloudfront", "route53", "amazon-ses", "amazon-trust-services"}
+    truth = {**read_truth(Path(lab["truth"])), **read_truth(Path(lab["truth_http"]))}
     sites = {d for layer in truth.values() for d in layer}
     down = degraded = 0
     for site in sites:

@@ -16,7 +16,8 @@ final_hops as (   -- the hop whose response the site's page outcome is
 ),
 cdn_headers as (
     select f.domain, 'cdn' as layer, f.host as unit, fp.provider, 'header' as evidence,
-           hd.name || ': ' || left(hd.value, 120) as evidence_value,
+           fp.name || coalesce(': ' || fp.value, '') as evidence_value,   -- the fingerprint, not the
+                                                                   -- per-response value (cf-ray ids)
            null as service, null as region, false as private, 1 as rule
     from final_hops f
     join http_headers hd on hd.snapshot_id = $sid and hd.domain = f.domain and hd.hop = f.hop
