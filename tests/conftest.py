@@ -48,6 +48,7 @@ def _no_server_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if base in cmdline and any(s in cmdline for s in ("knotd", "unbound", "rdap_main", "http_main", "redis-server")):
+        servers = ("knotd", "unbound", "rdap_main", "http_main", "redis-server")
+        if base in cmdline and any(s in cmdline for s in servers):
             with contextlib.suppress(OSError):
                 os.kill(int(proc.name), signal.SIGTERM)
