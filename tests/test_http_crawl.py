@@ -184,3 +184,16 @@ def test_sigkill_then_resume_loses_and_doubles_nothing(
     finally:
         con.close()
     assert resumed == whole
+
+
+def test_the_http_example_queries_run_on_a_lab_crawl(audited: tuple[Path, Path]) -> None:
+    import re
+
+    from chokepoints.cli.query import run_query
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "queries-http.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", page, re.S)
+    assert len(queries) >= 6
+    for sql in queries:
+        columns, rows = run_query(audited[0], sql)
+        assert columns and rows, sql
