@@ -34,6 +34,7 @@ from crawler.dns.engine import DnsEngine
 from crawler.dns.hosts import addresses_of, ip_literal, lookup_host
 from crawler.dns.site import SharedLookups, lookup_site
 from crawler.http import Hop, fetch, tls_policy
+from crawler.http.tls import MAX_SESSIONS
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -153,6 +154,7 @@ class HttpDownloadHandler:
 
     Settings: ``HTTP_CONNECT_TO`` (lab mode: ``{"http": [host, port], "https": [host, port]}``,
     loopback only), ``HTTP_CAFILE`` (trust only this bundle; default the system store),
+    ``HTTP_TLS_SESSIONS`` (TLS sessions kept for resumption, per host name; 0: none),
     ``HTTP_TIMEOUT``, ``HTTP_CONNECT_TIMEOUT``, ``HTTP_MAX_BODY``, ``USER_AGENT``.
     A request's ``meta["addresses"]`` (``{host: address}``) saves a lookup; for a site's
     request (``meta["site"]``) every hop is appended to ``meta["hops"]``.
@@ -170,7 +172,8 @@ class HttpDownloadHandler:
             if not ipaddress.ip_address(host).is_loopback:
                 raise ValueError(f"HTTP_CONNECT_TO must be a loopback address, not {host}")
         cafile = s.get("HTTP_CAFILE")
-        self.tls = tls_policy(Path(cafile) if cafile else None)
+        self.tls = tls_policy(Path(cafile) if cafile else None,
+                              max_sessions=s.getint("HTTP_TLS_SESSIONS", MAX_SESSIONS))
         self.timeout = s.getfloat("HTTP_TIMEOUT", 10.0)
         self.connect_timeout = s.getfloat("HTTP_CONNECT_TIMEOUT", 5.0)
         self.max_body = s.getint("HTTP_MAX_BODY", 2_000_000)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from chokepoints.errors import UserError
 
@@ -94,7 +95,7 @@ def page_targets(con: duckdb.DuckDBPyConnection, sid: int, domains: list[str],
     if not domains:
         return []
     names = {"auto": ("apex", "www"), "apex": ("apex",), "www": ("www",)}[www]
-    con.register("_resume_domains", {"domain": domains})
+    con.register("_resume_domains", pa.table({"domain": pa.array(domains, pa.string())}))
     try:
         rows = con.execute(
             "select a.domain, a.qname, a.rtype, a.value from dns_answers a "

@@ -77,8 +77,11 @@ class CrawlOptions:
     # continue the newest running/interrupted snapshot (or this one) instead of starting one
     resume: bool = False
     resume_snapshot: int | None = None
-    # keep Scrapy's job state (JOBDIR) beside the database while a crawl runs
-    jobdir: bool = True
+    # keep Scrapy's job state (JOBDIR) beside the database while a crawl runs; None: with HTTP
+    # only (a DNS-only crawl's queue is DNS batches, cheaper to redo than to pickle to disk)
+    jobdir: bool | None = None
+    # results (sites, pages, host lookups) written per transaction
+    write_batch: int = 2000
 
     def recorded(self) -> dict[str, Any]:
         d = asdict(self)
@@ -167,14 +170,15 @@ def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None,
 
     def step(con: duckdb.DuckDBPyConnection, sid: int, domains: list[str],
              advance: Callable[[int], None] | None) -> dict[str, Any]:
-        writer = BatchWriter(con, sid, progress=advance)
+        writer = BatchWriter(con, sid, progress=advance, batch_sites=opts.write_batch)
         writer.page_progress = page_progress
         args: dict[str, Any] = {}
         if resume is not None:
             writer.resume(resume.dns_done, resume.pages_done, resume.hosts_done)
             args = {"pages": resume.page_targets, "hosts_done": resume.hosts_done,
                     "hosts_todo": resume.hosts_todo, "ns_hosts_done": resume.ns_hosts_done}
-        jobdir = job_dir(opts.db_path, sid) if opts.jobdir else None
+        keep = opts.jobdir if opts.jobdir is not None else bool(opts.http)
+        jobdir = job_dir(opts.db_path, sid) if keep else None
         stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
         writer.flush()
         if jobdir is not None and stats.get("finish_reason") == "finished":

@@ -127,8 +127,8 @@ def test_no_http_crawls_dns_only(lab: dict[str, Any], tmp_path: Path) -> None:
         con.close()
 
 
-def _kill_midway(cmd: list[str], rng: random.Random) -> str:
-    """Start ``cmd``; SIGKILL it at a random point after it has measured some sites."""
+def _stop_midway(cmd: list[str], rng: random.Random, sig: int) -> str:
+    """Start ``cmd``; send it ``sig`` at a random point after it has measured some sites."""
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
     assert proc.stderr is not None
@@ -141,26 +141,14 @@ def _kill_midway(cmd: list[str], rng: random.Random) -> str:
             if int(done) >= target * int(total):
                 time.sleep(rng.uniform(0, 0.5))
                 break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.send_signal(sig)
+    seen.append(proc.communicate(timeout=60)[1] or "")
     return "".join(seen)
 
 
-def test_sigkill_then_resume_loses_and_doubles_nothing(
-    audited: tuple[Path, Path], lab: dict[str, Any], tmp_path: Path
-) -> None:
-    path = tmp_path / "killed.duckdb"
-    base = [sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", lab["state_dir"], "--db", str(path),
-            "--no-summary", "--timeout", "1", "--concurrency", "10", "--http-concurrency", "8"]
-    out = _kill_midway([*base, "--log-interval", "0.2"], random.Random(5))
-    con = db.connect(path, read_only=True)  # the killed crawl's database opens cleanly
-    try:
-        (status,) = con.execute("select status from snapshots").fetchone()
-        (dns_before,) = con.execute("select count(*) from site_outcomes").fetchone()
-    finally:
-        con.close()
-    assert status == "running", out
-    assert dns_before < SITES, out
+def _resume_and_check(base: list[str], path: Path, whole_db: Path) -> None:
+    """Resume the crawl; every site then has one DNS and one page outcome, no row is doubled,
+    and the dependencies equal those of an uninterrupted crawl of the same lab."""
     r = run(*base[3:], "--resume", "--no-progress")
     assert r.returncode == 0, r.stderr
     con = db.connect(path, read_only=True)
@@ -178,12 +166,60 @@ def test_sigkill_then_resume_loses_and_doubles_nothing(
         resumed = set(con.execute("select domain, layer, provider from dependencies").fetchall())
     finally:
         con.close()
-    con = db.connect(audited[0], read_only=True)
+    con = db.connect(whole_db, read_only=True)
     try:
         whole = set(con.execute("select domain, layer, provider from dependencies").fetchall())
     finally:
         con.close()
     assert resumed == whole
+
+
+def _crawl_command(lab: dict[str, Any], path: Path) -> list[str]:
+    return [sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", lab["state_dir"], "--db",
+            str(path), "--no-summary", "--timeout", "1", "--concurrency", "10", "--http-concurrency", "8",
+            "--write-batch", "20"]
+
+
+def test_sigkill_then_resume_loses_and_doubles_nothing(
+    audited: tuple[Path, Path], lab: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "killed.duckdb"
+    base = _crawl_command(lab, path)
+    out = _stop_midway([*base, "--log-interval", "0.2"], random.Random(5), signal.SIGKILL)
+    con = db.connect(path, read_only=True)  # the killed crawl's database opens cleanly
+    try:
+        (status,) = con.execute("select status from snapshots").fetchone()
+        (dns_before,) = con.execute("select count(*) from site_outcomes").fetchone()
+    finally:
+        con.close()
+    assert status == "running", out
+    assert 0 < dns_before < SITES, out
+    _resume_and_check(base, path, audited[0])
+
+
+def test_ctrl_c_keeps_scrapys_job_and_resume_uses_it(
+    audited: tuple[Path, Path], lab: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "stopped.duckdb"
+    base = _crawl_command(lab, path)
+    out = _stop_midway([*base, "--log-interval", "0.2"], random.Random(8), signal.SIGINT)
+    con = db.connect(path, read_only=True)
+    try:
+        (status, error) = con.execute("select status, error from snapshots").fetchone()
+    finally:
+        con.close()
+    assert status == "interrupted" and "ended early" in error, out
+    con = db.connect(path, read_only=True)
+    try:
+        (dns, pages) = con.execute("select (select count(*) from site_outcomes), "
+                                   "(select count(*) from http_outcomes)").fetchone()
+    finally:
+        con.close()
+    assert 0 < pages < SITES and pages <= dns, out
+    job = path.with_name(path.name + ".jobs") / "1"
+    assert (job / "requests.queue").is_dir(), out  # Scrapy's queue, closed cleanly
+    _resume_and_check(base, path, audited[0])
+    assert not job.exists()  # removed once the snapshot is complete
 
 
 def test_the_http_example_queries_run_on_a_lab_crawl(audited: tuple[Path, Path]) -> None:

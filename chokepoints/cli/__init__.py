@@ -6,6 +6,8 @@ one line on stderr with exit code 1; never a traceback.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import typer
@@ -62,6 +64,27 @@ app.add_typer(dbcmd.app, name="db")
 app.add_typer(data.app, name="data")
 
 
+#: OS failures that are the machine's, not a bug's: they end in one line, like a user error
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+def environment_error(exc: BaseException) -> str | None:
+    """One line for a full disk, an I/O error or a read-only file system anywhere in the
+    exception's chain (DuckDB reports these as its own errors, text only), else None."""
+    markers = tuple(os.strerror(n) for n in _ENVIRONMENT_ERRNOS)
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, OSError) and found.errno in _ENVIRONMENT_ERRNOS:
+            return f"{found.strerror}: {found.filename}" if found.filename else str(found)
+        text = str(found)
+        if any(m in text for m in markers):
+            return text.splitlines()[0].removeprefix("TransactionContext Error: ")
+        found = found.__cause__ or found.__context__
+    return None
+
+
 def main() -> None:
     try:
         app()
@@ -71,3 +94,9 @@ def main() -> None:
     except KeyboardInterrupt:
         print("chokepoints: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:
+        reason = environment_error(exc)
+        if reason is None:
+            raise
+        print(f"chokepoints: error: {reason} (the database keeps what was committed before)", file=sys.stderr)
+        sys.exit(1)

@@ -178,9 +178,12 @@ def crawl(
         "the first run (the list is the snapshot's own)."))] = False,
     resume_snapshot: Annotated[int | None, typer.Option("--snapshot", min=1, help=(
         "With --resume: the snapshot to continue (default: the newest resumable one)."))] = None,
-    jobdir: Annotated[bool, typer.Option("--jobdir/--no-jobdir", help=(
+    jobdir: Annotated[bool | None, typer.Option("--jobdir/--no-jobdir", help=(
         "Keep Scrapy's job state (its request queue) in <db>.jobs/<snapshot> while crawling, for "
-        "--resume after a clean stop; the database alone is enough to resume after a kill."))] = True,
+        "--resume after a clean stop (default: with HTTP only); the database alone is enough to "
+        "resume after a kill."))] = None,
+    write_batch: Annotated[int, typer.Option("--write-batch", min=1, help=(
+        "Results (sites, home pages, host lookups) written to the database per transaction."))] = 2000,
     lab: Annotated[bool, typer.Option("--lab", help=(
         "Measure the running lab: take its resolver, ASN database and list from its state.json."))] = False,
     lab_dir: LabDir = DEFAULT_LAB_DIR,
@@ -228,7 +231,7 @@ def crawl(
         timeout=timeout, retries=retries, cache_dir=cache_dir, offline=offline, lab=lab,
         rdap=rdap, rdap_url=rdap_url, rdap_limit=rdap_limit, http=http, www=www,
         http_concurrency=http_concurrency, http_timeout=http_timeout, max_body=max_body, contact=contact,
-        resume=resume, resume_snapshot=resume_snapshot, jobdir=jobdir,
+        resume=resume, resume_snapshot=resume_snapshot, jobdir=jobdir, write_batch=write_batch,
     )
     if resume_snapshot is not None and not resume:
         raise UserError("--snapshot goes with --resume")

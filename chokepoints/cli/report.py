@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from chokepoints.cli.options import DEFAULT_DB, DbPath, SnapshotOpt
+from chokepoints.errors import UserError
 
 
 class Format(StrEnum):
@@ -44,11 +45,15 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", dir_okay=False, help
 
 
 def write(text: str, out: Path | None) -> None:
-    """Print ``text``, or write it to ``out``."""
+    """Print ``text``, or write it to ``out`` (a folder that does not exist, or a file that
+    cannot be written, is one :class:`UserError` line, not a traceback)."""
     if out is None:
         typer.echo(text)
-    else:
+        return
+    try:
         out.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def show(

@@ -63,14 +63,24 @@ def run_once(cfg: RunConfig, console: Console) -> tuple[int, list[Path]]:
     return result.snapshot_id, written
 
 
+#: the least value of each numeric ``[crawl]`` key: the bounds ``crawl`` puts on its options
+MINIMUMS: dict[str, float] = {"top": 1, "concurrency": 1, "timeout": 0.05, "retries": 0, "rdap_limit": 0}
+
+
 def crawl_options(cfg: RunConfig) -> Any:
-    """``CrawlOptions`` from the ``[crawl]`` table (``lab = true`` reads the lab's state.json)."""
+    """``CrawlOptions`` from the ``[crawl]`` table (``lab = true`` reads the lab's state.json).
+
+    :raises UserError: a numeric key below the bound ``crawl`` puts on the same option.
+    """
     from chokepoints.cli.crawl import _parse_date, lab_range_files, lab_state
     from chokepoints.cli.options import DEFAULT_LAB_DIR
     from crawler.dns.system import parse_resolver
     from crawler.run import CrawlOptions
 
     c = cfg.crawl
+    for key, least in MINIMUMS.items():
+        if key in c and c[key] < least:
+            raise UserError(f"{cfg.source}: [crawl] {key} must be at least {least:g}, not {c[key]}")
     list_spec = str(c.get("list", "tranco"))
     beside = cfg.source.resolve().parent / list_spec
     if beside.is_file():  # a list file named relative to the config file

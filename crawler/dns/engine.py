@@ -133,6 +133,10 @@ class DnsEngine:
     :param max_inflight: queries in flight at once; further callers wait.
     :param sockets: UDP sockets per address family, shared by all queries (more sockets spread
         the load over a server's SO_REUSEPORT workers; fewer batch more replies per wake-up).
+    :param max_tcp: TCP fallbacks in flight at once; further ones wait for a slot before their
+        timeout starts (a burst of truncated answers would otherwise open hundreds of
+        connections at once, more than a resolver or the loop serves within one timeout, and
+        answers that were there would be stored as TRUNCATED).
 
     Needs a selector-based event loop (asyncio's default on Unix, Scrapy's asyncio reactor,
     uvloop): replies are read by draining each socket from ``loop.add_reader``, which costs one
@@ -146,6 +150,7 @@ class DnsEngine:
         retries: int = 2,
         max_inflight: int = 2000,
         sockets: int = 2,
+        max_tcp: int = 32,
     ) -> None:
         if not nameservers:
             raise ValueError("at least one nameserver is needed")
@@ -156,6 +161,7 @@ class DnsEngine:
         self._retries = retries
         self._sockets = max(1, sockets)
         self._sem = asyncio.Semaphore(max_inflight)
+        self._tcp_slots = asyncio.Semaphore(max(1, max_tcp))
         self._pending: dict[int, _Pending] = {}
         self._ids: list[int] = []
         # (deadline, ID, serial): small tuples, so that answered attempts waiting here for their
@@ -346,7 +352,8 @@ class DnsEngine:
                 self.stats.tcp_fallbacks += 1
                 attempts += 1
                 transport = "tcp"
-                outcome = await self._tcp_attempt(host, port, qname_wire, typeclass, tail)
+                async with self._tcp_slots:
+                    outcome = await self._tcp_attempt(host, port, qname_wire, typeclass, tail)
             elapsed_ms = (loop.time() - started) * 1000.0
         records: tuple[Record, ...] = ()
         rcode: int | None = None

@@ -10,6 +10,7 @@ Every network outcome is a :class:`Hop` with a :class:`Status`, never an excepti
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import ssl
@@ -182,6 +183,7 @@ async def _run(
             _fail(hop, CONNECT_ERROR, f"connect to {where}: {_describe(exc)}")
             return
         hop.connected = where
+        ssl_object: ssl.SSLObject | None = None
         if policy is not None:
             try:
                 async with asyncio.timeout_at(connect_deadline):
@@ -205,6 +207,8 @@ async def _run(
         try:
             async with asyncio.timeout_at(deadline):
                 await _exchange(reader, writer, conn, request, hop, max_body)
+            if policy is not None and ssl_object is not None:
+                policy.remember(target.host, ssl_object)  # the next connection to the host resumes it
         except TimeoutError:
             _fail(hop, TIMEOUT, "timeout: no complete response before the deadline")
         except h11.RemoteProtocolError as exc:
@@ -281,6 +285,13 @@ async def _capture_cert(
 def _read_cert(der: bytes | None, *, verified: bool, verify_error: str | None = None) -> CertInfo | None:
     if not der:
         return None
+    return _parsed_cert(der, verified, verify_error)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_cert(der: bytes, verified: bool, verify_error: str | None) -> CertInfo | None:
+    """:func:`cert_info`, once per certificate: a site's robots.txt and home page (and its apex
+    and www) present the same one a moment apart."""
     try:
         return cert_info(der, verified=verified, verify_error=verify_error)
     except ValueError:

@@ -41,6 +41,9 @@ _BAD_CHAR = re.compile(r"[^a-z0-9._-]")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _MAX_NAME = 253
 _MAX_LABEL = 63
+# A list entry longer than this is no host name, origin or URL worth parsing; refusing it first
+# keeps one garbage line (an 8 MB line without a newline) from costing more than a moment.
+_MAX_ENTRY = 4096
 
 
 class _SuffixRules(NamedTuple):
@@ -138,6 +141,8 @@ def normalise_domain(raw: str) -> str:
         a name under no known public suffix, or binary garbage.
     """
     name = raw.strip()
+    if len(name) > _MAX_ENTRY:
+        raise ValueError(f"entry longer than {_MAX_ENTRY} characters")
     if _PLAIN_HOST.fullmatch(name) is None:
         name = _clean(name)
     if len(name) > _MAX_NAME:
@@ -185,7 +190,10 @@ def _clean(text: str) -> str:
         raise ValueError("control characters (binary garbage?)")
     if any(c.isspace() for c in text):
         raise ValueError("contains whitespace")
-    name = _SCHEME.sub("", text, count=1).removeprefix("//")
+    # match, not sub: a scheme only ever starts the entry, and an unanchored search would try
+    # every position of a long entry, each scanning to its end (quadratic time)
+    scheme = _SCHEME.match(text)
+    name = (text[scheme.end() :] if scheme else text).removeprefix("//")
     for sep in "/?#":
         name = name.partition(sep)[0]
     name = name.rpartition("@")[2]
