@@ -291,7 +291,8 @@ def snapshot_report(
             "layers": {layer: bucket_summary(by_cut[c][layer], names)
                        for layer in layers if layer in by_cut.get(c, {})},
         } for c in cuts]
-    return stable(report)
+    published: dict[str, Any] = stable(report)
+    return published
 
 
 #: significant digits kept of every float a report publishes: sums of many fractions differ in
