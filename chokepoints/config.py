@@ -38,6 +38,8 @@ RUN_KEYS: dict[str, dict[str, Any]] = {
         "asn_db": _PATH, "as_names": _PATH, "rdap": bool, "rdap_url": str, "rdap_limit": int,
         "registry": _PATH, "concurrency": int, "timeout": float, "retries": int, "offline": bool,
         "cache_dir": _PATH, "lab": bool, "lab_dir": _PATH, "log_interval": float,
+        "http": bool, "www": str, "http_concurrency": int, "http_timeout": float, "max_body": int,
+        "contact": str,
     },
     "ranges": {"refresh": bool, "folders": list},
     "report": {"formats": list, "out_dir": _PATH, "level": str, "weight": str, "top": int},

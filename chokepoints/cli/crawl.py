@@ -117,6 +117,14 @@ def lab_state(lab_dir: Path) -> dict[str, Any]:
     return state
 
 
+def lab_web(state: dict[str, Any]) -> tuple[dict[str, tuple[str, int]], Path | None]:
+    """The lab's web endpoints (every HTTP(S) connection goes there) and its CA bundle."""
+    if not (state.get("https_port") and state.get("http_port")):
+        return {}, None
+    connect = {"http": ("127.0.0.1", int(state["http_port"])), "https": ("127.0.0.1", int(state["https_port"]))}
+    return connect, Path(state["ca_bundle"]) if state.get("ca_bundle") else None
+
+
 def lab_range_files(state: dict[str, Any]) -> list[tuple[Path, str, date | None]]:
     """The published range files the lab world drew its addresses from (world.json)."""
     world = json.loads(Path(state["world"]).read_text()) if state.get("world") else {}
@@ -252,10 +260,7 @@ def crawl(
         if rdap_url is None and state.get("rdap"):
             opts.rdap_url = state["rdap"]
         opts.range_files = lab_range_files(state)
-        if state.get("https_port") and state.get("http_port"):
-            opts.http_connect = {"http": ("127.0.0.1", int(state["http_port"])),
-                                 "https": ("127.0.0.1", int(state["https_port"]))}
-            opts.ca_bundle = Path(state["ca_bundle"]) if state.get("ca_bundle") else None
+        opts.http_connect, opts.ca_bundle = lab_web(state)
         if list_spec is None:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date

@@ -64,7 +64,8 @@ def run_once(cfg: RunConfig, console: Console) -> tuple[int, list[Path]]:
 
 
 #: the least value of each numeric ``[crawl]`` key: the bounds ``crawl`` puts on its options
-MINIMUMS: dict[str, float] = {"top": 1, "concurrency": 1, "timeout": 0.05, "retries": 0, "rdap_limit": 0}
+MINIMUMS: dict[str, float] = {"top": 1, "concurrency": 1, "timeout": 0.05, "retries": 0, "rdap_limit": 0,
+                               "http_concurrency": 1, "http_timeout": 0.1, "max_body": 1024}
 
 
 def crawl_options(cfg: RunConfig) -> Any:
@@ -72,7 +73,7 @@ def crawl_options(cfg: RunConfig) -> Any:
 
     :raises UserError: a numeric key below the bound ``crawl`` puts on the same option.
     """
-    from chokepoints.cli.crawl import _parse_date, lab_range_files, lab_state
+    from chokepoints.cli.crawl import _parse_date, lab_range_files, lab_state, lab_web
     from chokepoints.cli.options import DEFAULT_LAB_DIR
     from crawler.dns.system import parse_resolver
     from crawler.run import CrawlOptions
@@ -92,9 +93,14 @@ def crawl_options(cfg: RunConfig) -> Any:
                         asn_db=c.get("asn_db"), as_names=c.get("as_names"), registry_path=c.get("registry"),
                         rdap=c.get("rdap", True), rdap_url=c.get("rdap_url"), rdap_limit=c.get("rdap_limit", 2000),
                         lab=c.get("lab", False), offline=c.get("offline", False))
-    for key in ("concurrency", "timeout", "retries", "cache_dir"):
+    for key in ("concurrency", "timeout", "retries", "cache_dir", "http", "www", "http_concurrency",
+                "http_timeout", "max_body", "contact"):
         if key in c:
             setattr(opts, key, c[key])
+    from crawler.pages import WWW_MODES
+
+    if opts.www not in WWW_MODES:
+        raise UserError(f"{cfg.source}: [crawl] www must be one of {', '.join(WWW_MODES)}, not {opts.www!r}")
     if opts.lab:
         # As `crawl --lab` does: the lab's resolver, pyasn db (dated by its world), ranges and list.
         state = lab_state(c.get("lab_dir", DEFAULT_LAB_DIR))
@@ -106,6 +112,7 @@ def crawl_options(cfg: RunConfig) -> Any:
             opts.as_names = Path(state["as_names"])
         opts.rdap_url = opts.rdap_url or state.get("rdap")
         opts.range_files = lab_range_files(state)
+        opts.http_connect, opts.ca_bundle = lab_web(state)
         if "list" not in c:
             opts.list_spec, opts.list_name = state["list"], "lab"
             opts.list_date = opts.list_date or world_date
