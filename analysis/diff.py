@@ -50,11 +50,12 @@ def diff(
     opts: dict[str, Any] = {"layers": layers, "weight": weight, "level": level}
     names = {**summary.provider_names(con, a), **summary.provider_names(con, b)}
 
+    sids = list(dict.fromkeys([a, b]))  # a snapshot against itself: asked once, not counted twice
     metrics: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for r in summary.layer_rows(con, [a, b], **opts):
+    for r in summary.layer_rows(con, sids, **opts):
         metrics[r["layer"]][r["snapshot_id"]] = r
     shares: dict[str, dict[str, dict[int, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
-    for r in summary.provider_rows(con, [a, b], **opts):
+    for r in summary.provider_rows(con, sids, **opts):
         shares[r["layer"]][r["provider"]][r["snapshot_id"]] = r
     moves: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in db.fetch_dicts(con, db.sql_text("analysis", "site_moves.sql"),

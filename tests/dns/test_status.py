@@ -37,6 +37,6 @@ def test_to_status(outcome: int | BaseException, status: Status) -> None:
 def test_statuses_are_stable_strings() -> None:
     assert [s.value for s in Status] == [
         "NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "TIMEOUT",
-        "TRUNCATED", "NETWORK_ERROR", "MALFORMED", "CNAME_LOOP", "OTHER_RCODE",
+        "TRUNCATED", "NETWORK_ERROR", "MALFORMED", "CNAME_LOOP", "OTHER_RCODE", "LAME",
     ]  # fmt: skip
     assert f"{Status.NXDOMAIN}" == "NXDOMAIN"
