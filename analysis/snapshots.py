@@ -87,7 +87,7 @@ def delete(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[str, int]:
                 counts[table] = int(n)
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        db.rollback(con)
         raise
     logger.info("deleted snapshots %s", sorted(set(ids)))
     return counts

@@ -7,6 +7,7 @@ connection opens, so they always match the code. Readers open the file read-only
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -71,7 +72,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             )
             con.execute("commit")
         except Exception:
-            con.execute("rollback")
+            rollback(con)
             raise
         logger.info("applied migration %04d_%s", mig.version, mig.name)
         applied.append(mig.version)
@@ -125,6 +126,13 @@ def open_export(folder: Path) -> duckdb.DuckDBPyConnection:
     migrate(con)
     ingest(con, folder)
     return con
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there still is one: DuckDB rolls back a failed commit
+    by itself (a disk full), and a second rollback would raise and hide the real error."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("rollback")
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | dict[str, list[Any]]) -> int:

@@ -182,7 +182,7 @@ def ingest(con: duckdb.DuckDBPyConnection, folder: Path) -> IngestResult:
             _ingest_snapshot(con, int(snap["snapshot_id"]), files, batches, feed_map, result)
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        db.rollback(con)
         raise
     return result
 

@@ -250,7 +250,7 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             ).fetchall()[0][0]
             con.execute("commit")
         except Exception:
-            con.execute("rollback")
+            db.rollback(con)
             raise
     finally:
         for name in ("host_map", "asn_map", "header_fp", "issuer_map"):

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chokepoints import db
 from chokepoints.errors import UserError
 
 RESUMABLE = ("running", "interrupted")
@@ -80,7 +81,7 @@ def clear_partial(con: duckdb.DuckDBPyConnection, sid: int) -> None:
             con.execute(f"delete from {table} where snapshot_id = ?", [sid])
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        db.rollback(con)
         raise
 
 

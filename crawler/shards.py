@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chokepoints import db
 from crawler.store import TABLES, SiteBuffer
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def ingest_shards(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, 
             counts[table] = int(row[0]) if row else 0
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        db.rollback(con)
         raise
     logger.info("ingested %d shards from %s: %s", len(complete), directory, counts)
     return counts

@@ -355,5 +355,5 @@ class BatchWriter(SiteBuffer):
                     db.append(self.con, name, table)
             self.con.execute("commit")
         except BaseException:
-            self.con.execute("rollback")
+            db.rollback(self.con)
             raise

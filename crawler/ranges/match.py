@@ -110,7 +110,7 @@ def match_addresses(
                             [snapshot_id]).fetchall()[0][0]
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        db.rollback(con)
         raise
     logger.info("snapshot %d: %d addresses in published ranges of %d feed versions", snapshot_id, count, len(ids))
     return int(count)

@@ -143,7 +143,7 @@ def store_version(
         db.append(con, "ip_ranges", table)
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        db.rollback(con)
         raise
     logger.info("%s %s (%s): %d prefixes from %s", ff.feed, published, provider, table.num_rows, source)
     return FeedLoad(ff.feed, provider, published, table.num_rows, LoadStatus.NEW, source, int(fid))

@@ -126,7 +126,7 @@ def store(con: duckdb.DuckDBPyConnection, results: Sequence[RdapResult], snapsho
             written = db.append(con, "rdap_networks", batch)
             con.execute("commit")
         except Exception:
-            con.execute("rollback")
+            db.rollback(con)
             raise
     finally:
         con.unregister("_rdap_batch")
