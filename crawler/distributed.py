@@ -118,9 +118,11 @@ def publish(server: redis.Redis, keys: RunKeys, snapshot_id: int, domains: list[
 def _requests(spider: Any, groups: Any) -> Any:
     import scrapy
 
+    from crawler.spiders import DNS_META
+
     for i, batch in enumerate(groups):
         yield scrapy.Request(f"dns://batch/{i}", callback=spider.parse, errback=spider.failed,
-                             meta={"domains": batch, "dont_obey_robotstxt": True})
+                             meta={"domains": batch, **DNS_META})
 
 
 def wait_for_shards(server: redis.Redis, keys: RunKeys, total: int, *,
@@ -251,16 +253,20 @@ def run_worker(redis_url: str, shards: Path, *, resolvers: list[tuple[str, int]]
     writer = ShardWriter(Path(shards) / job.keys.run, job.snapshot_id, worker, batch_sites=shard_sites,
                          on_flush=report)
     batch_sites = int(job.settings["batch_sites"])
+    dns_requests = max(1, -(-concurrency // batch_sites))
     settings = {**DEFAULTS, **scrapy_settings(redis_url, job.keys),
                 "DNS_RESOLVERS": resolvers, "DNS_TIMEOUT": float(job.settings["timeout"]),
                 "DNS_RETRIES": int(job.settings["retries"]),
                 "DNS_MAX_INFLIGHT": int(job.settings["max_inflight"]),
-                "CONCURRENT_REQUESTS": max(1, -(-concurrency // batch_sites)), "DNS_BATCH_SITES": batch_sites}
+                "CONCURRENT_REQUESTS": dns_requests, "DNS_BATCH_SITES": batch_sites,
+                "DOWNLOAD_SLOTS": {"dns": {"concurrency": dns_requests, "delay": 0}}}
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(QueueSitesSpider)
     process.crawl(crawler, writer=writer, batch_sites=batch_sites,
                   finished=lambda: fully_queued(server, job.keys))
     process.start()
+    if writer.error is not None:
+        raise writer.error
     assert crawler.stats is not None
     return {**crawler.stats.get_stats(), "sites_written": writer.sites_written,
             "rows_written": writer.rows_written, "shards": writer.seq, "snapshot_id": job.snapshot_id}

@@ -96,6 +96,11 @@ class DnsDownloadHandler:
         self.shared = _Shared.of(crawler)
         self.engine = self.shared.engine
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        # Sites looked up at once, across batches: more batches are in flight than this (see
+        # DNS_BATCH_OVERLAP), so a batch waiting on one slow site (timeouts and retries) does
+        # not keep the healthy sites of other batches from starting.
+        self.sites_inflight = crawler.settings.getint("DNS_SITES_INFLIGHT", 0)
+        self._slots: asyncio.Semaphore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DnsDownloadHandler:
@@ -106,9 +111,16 @@ class DnsDownloadHandler:
         self.shared.lookups.preload(getattr(spider, "ns_hosts_done", ()))
 
     async def _timed(self, domain: str) -> tuple[Any, float]:
-        t0 = time.perf_counter()
-        lookup = await lookup_site(self.engine, domain, self.shared.lookups)
-        return lookup, (time.perf_counter() - t0) * 1000
+        if not self.sites_inflight:
+            t0 = time.perf_counter()
+            lookup = await lookup_site(self.engine, domain, self.shared.lookups)
+            return lookup, (time.perf_counter() - t0) * 1000
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.sites_inflight)
+        async with self._slots:
+            t0 = time.perf_counter()
+            lookup = await lookup_site(self.engine, domain, self.shared.lookups)
+            return lookup, (time.perf_counter() - t0) * 1000
 
     async def download_request(self, request: Request) -> Response:
         hosts = request.meta.get("hosts")

@@ -6,24 +6,29 @@ Items are dicts of one of three kinds: ``{"lookups", "elapsed_ms"}`` (a batch of
 may carry a ``done`` filter (a resumed crawl): results it already holds are dropped, so no
 site is stored twice.
 
-The writer travels as the spider's ``writer`` attribute (Scrapy deep-copies settings, and a
-database connection cannot be copied).
+A write that fails (a full disk) stops the crawl: the error is kept on the writer as
+``error`` (the caller re-raises it once Scrapy has stopped) and the spider is closed, instead
+of Scrapy logging a traceback per item and crawling on without the lost batch.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.store import BatchWriter
+    from crawler.store import SiteBuffer
+
+logger = logging.getLogger(__name__)
 
 
 class StoragePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.writer: BatchWriter | None = None
+        self.writer: SiteBuffer | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -35,15 +40,31 @@ class StoragePipeline:
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         writer = self.writer
         assert writer is not None
-        if "page" in item:
-            writer.add_page(item["page"])
-        elif "hosts" in item:
-            writer.add_hosts(item["hosts"])
-        else:
-            for lookup, ms in zip(item["lookups"], item["elapsed_ms"], strict=True):
-                writer.add(lookup, ms)
+        if writer.error is not None:
+            return item  # the crawl is stopping: nothing more is written
+        try:
+            if "page" in item:
+                writer.add_page(item["page"])
+            elif "hosts" in item:
+                writer.add_hosts(item["hosts"])
+            else:
+                for lookup, ms in zip(item["lookups"], item["elapsed_ms"], strict=True):
+                    writer.add(lookup, ms)
+        except Exception as exc:  # noqa: BLE001 - kept and re-raised by the caller
+            self._failed(exc)
         return item
 
+    def _failed(self, exc: Exception) -> None:
+        assert self.writer is not None
+        self.writer.error = exc
+        logger.error("writing results failed, stopping the crawl: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        engine = self.crawler.engine
+        if engine is not None:
+            asyncio.ensure_future(engine.close_spider_async(reason="write_failed"))
+
     def close_spider(self, spider: Any = None) -> None:
-        if self.writer is not None:
-            self.writer.flush()
+        if self.writer is not None and self.writer.error is None:
+            try:
+                self.writer.flush()
+            except Exception as exc:  # noqa: BLE001 - kept and re-raised by the caller
+                self.writer.error = exc

@@ -119,7 +119,9 @@ def scrapy_settings(opts: CrawlOptions) -> dict[str, Any]:
     """The Scrapy settings of a crawl with these options."""
     from crawler.settings import CONTACT_URL, DEFAULTS, user_agent
 
-    dns_requests = max(1, -(-opts.concurrency // opts.batch_sites))
+    # DNS batches in flight: DNS_BATCH_OVERLAP times what --concurrency sites fill, while at most
+    # --concurrency sites are looked up at once (the handler's DNS_SITES_INFLIGHT)
+    dns_requests = max(1, -(-opts.concurrency // opts.batch_sites)) * DEFAULTS["DNS_BATCH_OVERLAP"]
     settings = dict(DEFAULTS)
     settings.update({
         "DNS_RESOLVERS": opts.resolvers,
@@ -129,6 +131,7 @@ def scrapy_settings(opts: CrawlOptions) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": dns_requests + (opts.http_concurrency if opts.http else 0),
         "DOWNLOAD_SLOTS": {"dns": {"concurrency": dns_requests, "delay": 0}},
         "DNS_BATCH_SITES": opts.batch_sites,
+        "DNS_SITES_INFLIGHT": opts.concurrency,
         "USER_AGENT": user_agent(opts.contact or CONTACT_URL),
         "HTTP_TIMEOUT": opts.http_timeout,
         "HTTP_MAX_BODY": opts.max_body,
@@ -180,6 +183,8 @@ def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None,
         keep = opts.jobdir if opts.jobdir is not None else bool(opts.http)
         jobdir = job_dir(opts.db_path, sid) if keep else None
         stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
+        if writer.error is not None:
+            raise writer.error
         writer.flush()
         if jobdir is not None and stats.get("finish_reason") == "finished":
             discard_job(jobdir)

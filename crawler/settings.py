@@ -8,6 +8,8 @@ through :mod:`crawler.handlers`. Settings read by the project:
 * ``DNS_RETRIES`` — extra attempts after a timeout
 * ``DNS_MAX_INFLIGHT`` — DNS queries in flight at once, across all sites
 * ``DNS_BATCH_SITES`` — sites per ``dns://`` request (read by the spider)
+* ``DNS_BATCH_OVERLAP`` — batches in flight per ``--concurrency`` worth of sites
+* ``DNS_SITES_INFLIGHT`` — sites looked up at once across batches (0: no bound)
 * ``HTTP_CONNECT_TO`` — lab mode only: ``{"http": (host, port), "https": (host, port)}`` on loopback
 * ``HTTP_CAFILE`` — trust only this CA bundle (the lab's); default the system store
 * ``HTTP_TLS_SESSIONS`` — TLS sessions kept, one per host name, so that a host's next connection
@@ -72,7 +74,12 @@ DEFAULTS: dict[str, Any] = {
     "COMPRESSION_ENABLED": False,
     "REFERRER_POLICY": "no-referrer",
     "AUTOTHROTTLE_ENABLED": True,
-    "AUTOTHROTTLE_START_DELAY": 0.2,
+    # A host's delay starts here and, after each response, becomes at least that response's
+    # latency (target concurrency 1: one request at a time per host, spaced by the host's own
+    # latency). A home page waits for its robots.txt anyway, so a start delay at or below the
+    # latency changes nothing for the host; above it (0.2 s for a fast site) it only held the
+    # page back: 0.2 -> 0.05 took a 1,000-site lab crawl from 11.3 to 9.9 s.
+    "AUTOTHROTTLE_START_DELAY": 0.05,
     "AUTOTHROTTLE_MAX_DELAY": 10.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
     "USER_AGENT": USER_AGENT,
@@ -88,6 +95,10 @@ DEFAULTS: dict[str, Any] = {
     "DNS_RETRIES": 2,
     "DNS_MAX_INFLIGHT": 2000,
     "DNS_BATCH_SITES": 25,
+    # DNS batch requests in flight per --concurrency/DNS_BATCH_SITES; DNS_SITES_INFLIGHT (set
+    # from --concurrency) bounds the sites actually being looked up
+    "DNS_BATCH_OVERLAP": 4,
+    "DNS_SITES_INFLIGHT": 0,
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
 }
 

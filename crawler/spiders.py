@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 #: number of sites in flight stays bounded by the concurrency, not by the list
 PAGE_PRIORITY = 10
 HOSTS_PRIORITY = 5
-_DNS_META = {"dont_obey_robotstxt": True, "download_slot": "dns", "autothrottle_dont_adjust_delay": True}
+#: meta of every DNS request: no robots.txt, its own download slot, no AutoThrottle delay
+DNS_META = {"dont_obey_robotstxt": True, "download_slot": "dns", "autothrottle_dont_adjust_delay": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class SitesSpider(scrapy.Spider):
         for i, batch in enumerate(batches(self.domains, self.batch_sites)):
             yield scrapy.Request(
                 f"dns://batch/{i}", callback=self.parse, errback=self.failed, dont_filter=True,
-                meta={"domains": batch, **_DNS_META},
+                meta={"domains": batch, **DNS_META},
             )
 
     # -- DNS of the list's sites ----------------------------------------------------------
@@ -191,7 +192,7 @@ class SitesSpider(scrapy.Spider):
         self._host_batches += 1
         return scrapy.Request(
             f"dns://hosts/{self._host_batches}", callback=self.parse_hosts, errback=self.hosts_failed,
-            dont_filter=True, priority=HOSTS_PRIORITY, meta={"hosts": hosts, **_DNS_META},
+            dont_filter=True, priority=HOSTS_PRIORITY, meta={"hosts": hosts, **DNS_META},
         )
 
     def parse_hosts(self, response: Any) -> Iterable[dict[str, Any]]:

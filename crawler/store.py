@@ -256,6 +256,8 @@ class SiteBuffer:
         self.done_hosts: set[str] | None = None
         self.dropped = 0
         self.page_progress: Callable[[int], None] | None = None
+        #: the exception a write raised inside the crawl (re-raised once Scrapy has stopped)
+        self.error: BaseException | None = None
 
     def resume(self, sites: set[str], pages: set[str], hosts: set[str]) -> None:
         """Drop from now on any result for these sites, pages and hosts."""

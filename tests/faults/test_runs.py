@@ -20,17 +20,14 @@ def disk_rows(ctx: Context) -> dict[str, Row]:
 
 def test_disk_full_at_the_final_write(disk_rows: dict[str, Row]) -> None:
     full = disk_rows["disk full at the final write"]
-    assert "chokepoints: error:" in full.outcome and "No space left on device" in full.outcome
+    assert full.outcome.startswith("exit 1: ") and "No space left on device" in full.outcome
+    assert full.crashes == 0
     assert "database opens read-only" in full.outcome and "report of the previous snapshot exit 0" in full.outcome
     assert "new snapshot: failed" in full.outcome and full.rows_lost == 0
     again = disk_rows["disk full: space freed, crawl again"]
     assert again.passed, again
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crawler/pipelines.py + crawler/store.py: the failed write is also logged by Scrapy with a traceback "
-    "('Scraper close failure'), and BatchWriter's rollback after DuckDB's failed commit raises "
-    "'no transaction is active'; remove this mark once the write failure stops the crawl quietly"))
 def test_disk_full_leaves_no_traceback(disk_rows: dict[str, Row]) -> None:
     assert disk_rows["disk full at the final write"].passed
 
