@@ -29,6 +29,7 @@ class StoragePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.writer: SiteBuffer | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -50,7 +51,7 @@ class StoragePipeline:
             else:
                 for lookup, ms in zip(item["lookups"], item["elapsed_ms"], strict=True):
                     writer.add(lookup, ms)
-        except Exception as exc:  # noqa: BLE001 - kept and re-raised by the caller
+        except Exception as exc:
             self._failed(exc)
         return item
 
@@ -60,11 +61,11 @@ class StoragePipeline:
         logger.error("writing results failed, stopping the crawl: %s", str(exc).splitlines()[0] if str(exc) else exc)
         engine = self.crawler.engine
         if engine is not None:
-            asyncio.ensure_future(engine.close_spider_async(reason="write_failed"))
+            self._closing = asyncio.ensure_future(engine.close_spider_async(reason="write_failed"))
 
     def close_spider(self, spider: Any = None) -> None:
         if self.writer is not None and self.writer.error is None:
             try:
                 self.writer.flush()
-            except Exception as exc:  # noqa: BLE001 - kept and re-raised by the caller
+            except Exception as exc:
                 self.writer.error = exc
