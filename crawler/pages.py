@@ -21,6 +21,9 @@ WWW_MODES = ("auto", "apex", "www")
 FALLBACK = frozenset({"TIMEOUT", "CONNECT_ERROR", "TLS_ERROR", "TLS_INVALID", "HTTP_ERROR"})
 #: statuses of a site with no home page fetched, besides the fetch statuses of the last hop
 NO_ADDRESS = "NO_ADDRESS"
+#: resource hosts kept (and looked up) per page: a hostile page naming 20,000 hosts would
+#: otherwise cost 40,000 DNS questions; real home pages name tens
+MAX_HOSTS_PER_PAGE = 500
 ROBOTS_DISALLOWED = "ROBOTS_DISALLOWED"
 TOO_MANY_REDIRECTS = "TOO_MANY_REDIRECTS"
 
@@ -60,9 +63,19 @@ def is_third_party(host: str, domain: str) -> bool:
     return registrable(host) != registrable(domain)
 
 
-def classify_resources(found: Iterable[tuple[str, str, int]], domain: str) -> list[tuple[str, str, int, bool]]:
-    """``(host, tag, count)`` rows of a page with the third-party flag added."""
-    return [(host, tag, count, is_third_party(host, domain)) for host, tag, count in found]
+def classify_resources(found: Iterable[tuple[str, str, int]], domain: str,
+                       max_hosts: int = MAX_HOSTS_PER_PAGE) -> list[tuple[str, str, int, bool]]:
+    """``(host, tag, count)`` rows of a page with the third-party flag added, for its first
+    ``max_hosts`` distinct hosts (in the order given: sorted by host)."""
+    kept: set[str] = set()
+    out = []
+    for host, tag, count in found:
+        if host not in kept:
+            if len(kept) >= max_hosts:
+                continue
+            kept.add(host)
+        out.append((host, tag, count, is_third_party(host, domain)))
+    return out
 
 
 def failure_status(exc: BaseException) -> tuple[str, str]:

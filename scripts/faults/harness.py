@@ -128,6 +128,7 @@ class Context:
         self._lab = lab_state
         self._own_lab = False
         self._base_db: Path | None = None
+        self._base_http_db: Path | None = None
         self._dns_only: list[str] | None = None
         self.env = {**os.environ, "CHOKEPOINTS_LOOPBACK_ONLY": "1", "COLUMNS": "200", "NO_COLOR": "1",
                     "CHOKEPOINTS_CACHE": str(work / "cache")}
@@ -190,6 +191,14 @@ class Context:
                                 stderr=subprocess.PIPE, text=True, errors="replace", env=self.env,
                                 cwd=cwd or self.work)
 
+    def start_audited(self, log: Path, *args: str | Path) -> subprocess.Popen[str]:
+        """Start ``python -m tests.netaudit LOG ARGS`` in the background: the command line with
+        every socket destination and name lookup appended to ``log`` (see :func:`finish`)."""
+        path = os.pathsep.join(p for p in (str(ROOT), self.env.get("PYTHONPATH", "")) if p)
+        return subprocess.Popen([sys.executable, "-m", "tests.netaudit", str(log), *map(str, args)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                                env={**self.env, "PYTHONPATH": path}, cwd=self.work)
+
     def dns_only(self) -> list[str]:
         """``--no-http`` when this version of ``crawl`` has an HTTP step (DNS scenarios leave it out)."""
         if self._dns_only is None:
@@ -228,6 +237,17 @@ class Context:
         return self._base_db
 
 
+    def base_http_db(self) -> Path:
+        """A clean crawl of the lab with HTTP (no faults, no RDAP), made once; copy it before writing."""
+        if self._base_http_db is None:
+            path = self.path("base-http") / "base.duckdb"
+            run = self.cli(*self.crawl_args(path, http=True))
+            if run.returncode != 0:
+                raise RuntimeError(f"the clean crawl with HTTP failed: {run.describe()}")
+            self._base_http_db = path
+        return self._base_http_db
+
+
 def finish(proc: subprocess.Popen[str], argv: Iterable[str], t0: float, timeout: float = 600) -> Cli:
     """Wait for a command started with :meth:`Context.start`."""
     try:
@@ -237,6 +257,43 @@ def finish(proc: subprocess.Popen[str], argv: Iterable[str], t0: float, timeout:
         out, err = proc.communicate()
         return Cli(tuple(argv), -9, out, err, time.perf_counter() - t0, timed_out=True)
     return Cli(tuple(argv), proc.returncode, out, err, time.perf_counter() - t0)
+
+
+def off_loopback(log: Path) -> tuple[int, int]:
+    """``(destinations logged, of which not loopback)`` in a :meth:`Context.start_audited` log."""
+    from tests.netaudit import is_loopback
+
+    lines = [ln.split("\t", 1) for ln in log.read_text(encoding="utf-8").splitlines() if "\t" in ln] \
+        if log.is_file() else []
+    return len(lines), sum(1 for _, host in lines if not is_loopback(host))
+
+
+def peak_rss_mb(proc: subprocess.Popen[str], interval: float = 0.1) -> Callable[[], float]:
+    """Watch a running process's peak resident memory (``VmHWM``); call the result, after the
+    process ended, for the last peak seen in MB (0.0 where ``/proc`` is not there)."""
+    import threading
+
+    peak = [0.0]
+
+    def watch() -> None:
+        status = Path(f"/proc/{proc.pid}/status")
+        while proc.poll() is None:
+            try:
+                line = next((ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM:")), "")
+            except OSError:
+                break
+            if line:
+                peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=watch, name=f"rss-{proc.pid}", daemon=True)
+    thread.start()
+
+    def result() -> float:
+        thread.join(5)
+        return peak[0]
+
+    return result
 
 
 def query(db: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("input_lists", "dns_faults", "rdap_faults", "disk", "concurrency", "output")
+MODULES = ("input_lists", "dns_faults", "rdap_faults", "http_faults", "crashes", "disk", "concurrency", "output")
 
 
 def load() -> None:
