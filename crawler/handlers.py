@@ -34,7 +34,6 @@ from crawler.dns.engine import DnsEngine
 from crawler.dns.hosts import addresses_of, ip_literal, lookup_host
 from crawler.dns.site import SharedLookups, lookup_site
 from crawler.http import Hop, fetch, tls_policy
-from crawler.http.tls import MAX_SESSIONS
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -166,7 +165,8 @@ class HttpDownloadHandler:
 
     Settings: ``HTTP_CONNECT_TO`` (lab mode: ``{"http": [host, port], "https": [host, port]}``,
     loopback only), ``HTTP_CAFILE`` (trust only this bundle; default the system store),
-    ``HTTP_TLS_SESSIONS`` (TLS sessions kept for resumption, per host name; 0: none),
+    ``HTTP_TLS_SESSIONS`` (TLS sessions kept for resumption, per host name; 0: none; None: as
+    :func:`crawler.http.tls.default_sessions`),
     ``HTTP_TIMEOUT``, ``HTTP_CONNECT_TIMEOUT``, ``HTTP_MAX_BODY``, ``USER_AGENT``.
     A request's ``meta["addresses"]`` (``{host: address}``) saves a lookup; for a site's
     request (``meta["site"]``) every hop is appended to ``meta["hops"]``.
@@ -184,8 +184,9 @@ class HttpDownloadHandler:
             if not ipaddress.ip_address(host).is_loopback:
                 raise ValueError(f"HTTP_CONNECT_TO must be a loopback address, not {host}")
         cafile = s.get("HTTP_CAFILE")
+        sessions = s.get("HTTP_TLS_SESSIONS")
         self.tls = tls_policy(Path(cafile) if cafile else None,
-                              max_sessions=s.getint("HTTP_TLS_SESSIONS", MAX_SESSIONS))
+                              max_sessions=None if sessions is None else int(sessions))
         self.timeout = s.getfloat("HTTP_TIMEOUT", 10.0)
         self.connect_timeout = s.getfloat("HTTP_CONNECT_TIMEOUT", 5.0)
         self.max_body = s.getint("HTTP_MAX_BODY", 2_000_000)
@@ -246,7 +247,7 @@ class HttpDownloadHandler:
             raise HttpFailed(hop)
         out = Headers()
         for name, value in hop.headers:
-            out.appendlist(name, value)
+            out.appendlist(name, value.encode("latin-1"))  # the bytes as received (fetch decodes latin-1)
         cls = responsetypes.from_args(headers=out, url=request.url, body=hop.body)
         return cls(url=request.url, status=hop.http_status, headers=out, body=hop.body, request=request,
                    ip_address=ipaddress.ip_address(address) if address else None, protocol="HTTP/1.1",

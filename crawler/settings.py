@@ -13,7 +13,8 @@ through :mod:`crawler.handlers`. Settings read by the project:
 * ``HTTP_CONNECT_TO`` — lab mode only: ``{"http": (host, port), "https": (host, port)}`` on loopback
 * ``HTTP_CAFILE`` — trust only this CA bundle (the lab's); default the system store
 * ``HTTP_TLS_SESSIONS`` — TLS sessions kept, one per host name, so that a host's next connection
-  (its home page after its robots.txt) resumes the last one instead of a full handshake; 0: none
+  (its home page after its robots.txt) resumes the last one instead of a full handshake; 0: none;
+  None: 1,024 where Python's ``ssl`` does not leak them, else none (:func:`crawler.http.tls.default_sessions`)
 * ``HTTP_TIMEOUT``, ``HTTP_CONNECT_TIMEOUT`` (seconds), ``HTTP_MAX_BODY`` (bytes kept of a page)
 
 Politeness for home pages comes from Scrapy: robots.txt, ``USER_AGENT`` with a contact URL,
@@ -74,12 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "COMPRESSION_ENABLED": False,
     "REFERRER_POLICY": "no-referrer",
     "AUTOTHROTTLE_ENABLED": True,
-    # A host's delay starts here and, after each response, becomes at least that response's
-    # latency (target concurrency 1: one request at a time per host, spaced by the host's own
-    # latency). A home page waits for its robots.txt anyway, so a start delay at or below the
-    # latency changes nothing for the host; above it (0.2 s for a fast site) it only held the
-    # page back: 0.2 -> 0.05 took a 1,000-site lab crawl from 11.3 to 9.9 s.
-    "AUTOTHROTTLE_START_DELAY": 0.05,
+    "AUTOTHROTTLE_START_DELAY": 0.2,
     "AUTOTHROTTLE_MAX_DELAY": 10.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
     "USER_AGENT": USER_AGENT,
@@ -87,7 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_CONNECT_TIMEOUT": 5.0,
     "HTTP_MAX_BODY": 2_000_000,
     # resumed handshakes cost the client about half the CPU of full ones (and the server a signature)
-    "HTTP_TLS_SESSIONS": 4096,
+    "HTTP_TLS_SESSIONS": None,
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "LOGSTATS_INTERVAL": 0,

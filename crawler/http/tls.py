@@ -7,21 +7,33 @@ The verifying context is a :class:`SessionContext`: it offers a host the TLS ses
 verified connection to that same host name. A site's robots.txt and its home page are two
 connections to one host a moment apart, so the second resumes the first: no certificate sent or
 verified again and no signature from the server, which halves the client's handshake CPU (1.25 →
-0.69 ms against the lab endpoint) and saves the server's too.
+0.69 ms against the lab endpoint) and saves the server's too. It is on only where reading a
+connection's session does not leak (:func:`default_sessions`).
 """
 
 from __future__ import annotations
 
 import functools
 import ssl
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 ALPN = ["http/1.1"]
-#: TLS sessions kept for resumption, one per host name (the least recently used are dropped); a
-#: robots.txt session is needed only until the home page's request, a moment later
-MAX_SESSIONS = 4096
+#: TLS sessions kept for resumption, one per host name (the least recently used are dropped, about
+#: 12 kB each); a robots.txt session is needed only until the home page's request, a moment later,
+#: and at most ``CONCURRENT_REQUESTS`` hosts are between the two at once
+MAX_SESSIONS = 1024
+
+
+def default_sessions() -> int:
+    """:data:`MAX_SESSIONS`, or 0 (no resumption) on a Python whose ``SSLObject.session`` leaks a
+    copy of the session (about 6 kB) on every read: 3.10 to 3.12.6 and 3.13.0 (CPython
+    gh-116810, fixed in 3.12.7; 3.13.0 measured leaking)."""
+    version = sys.version_info[:3]
+    leaks = version < (3, 12, 7) or version == (3, 13, 0)
+    return 0 if leaks else MAX_SESSIONS
 
 
 class SessionContext(ssl.SSLContext):
@@ -53,18 +65,16 @@ class SessionContext(ssl.SSLContext):
     def remember(self, host: str, ssl_object: ssl.SSLObject) -> None:
         """Keep the session of a connection to ``host`` once its exchange is done (TLS 1.3 sends
         the tickets after the handshake)."""
+        if self.max_sessions <= 0:
+            return  # not even read: on some Pythons every read leaks a copy (default_sessions)
         session = ssl_object.session
-        if session is None or self.max_sessions <= 0:
+        if session is None:
             return
         host = host.lower()
         self._sessions[host] = session
         self._sessions.move_to_end(host)
         if len(self._sessions) > self.max_sessions:
             self._sessions.popitem(last=False)
-
-    def sessions(self) -> int:
-        """How many sessions are kept."""
-        return len(self._sessions)
 
 
 @dataclass(frozen=True)
@@ -83,17 +93,18 @@ class TlsPolicy:
             self.verified.remember(host, ssl_object)
 
 
-def tls_policy(cafile: Path | None = None, *, max_sessions: int = MAX_SESSIONS) -> TlsPolicy:
+def tls_policy(cafile: Path | None = None, *, max_sessions: int | None = None) -> TlsPolicy:
     """Build the contexts.
 
     :param cafile: None for the system trust store; a PEM bundle to trust ONLY that bundle
         (the lab's CA roots), not the system store as well.
-    :param max_sessions: TLS sessions kept for resumption (0: every connection does a full handshake).
+    :param max_sessions: TLS sessions kept for resumption (0: every connection does a full
+        handshake; None: :func:`default_sessions`).
     """
     # As ssl.create_default_context(cafile=...) does, on our subclass: with a cafile, that bundle
     # is loaded and the system store skipped.
     verified = SessionContext(ssl.PROTOCOL_TLS_CLIENT)
-    verified.max_sessions = max_sessions
+    verified.max_sessions = default_sessions() if max_sessions is None else max_sessions
     verified._sessions = OrderedDict()
     verified.check_hostname = True
     verified.verify_mode = ssl.CERT_REQUIRED

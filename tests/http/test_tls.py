@@ -4,12 +4,14 @@ handshake failures and stalls told apart."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crawler.http import OK, TIMEOUT, TLS_ERROR, TLS_INVALID, Hop, TlsPolicy, fetch, tls_policy
+from crawler.http.tls import MAX_SESSIONS, SessionContext, default_sessions
 from tests.http.conftest import Pki
 from tests.http.pki import Issued
 from tests.http.server import ConnectSpy, Server, reply, tls_server_context
@@ -135,3 +137,71 @@ def test_policy_trusts_only_the_given_bundle(pki: Pki, tmp_path: Path) -> None:
     policy = tls_policy(cafile=pki.ca.chain)
     assert len(policy.verified.get_ca_certs()) == 1
     assert policy.verified.check_hostname and policy.unverified.verify_mode.name == "CERT_NONE"
+
+
+def resumed_reply(resumed: list[bool]) -> Any:
+    """A handler that records whether the client resumed a session, then answers PAGE."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        resumed.append(bool(writer.get_extra_info("ssl_object").session_reused))
+        await reply(PAGE)(reader, writer, server)
+
+    return handler
+
+
+async def fetch_twice(issued: Issued, policy: TlsPolicy, hosts: tuple[str, str]) -> tuple[list[Hop], list[bool]]:
+    resumed: list[bool] = []
+    async with Server(resumed_reply(resumed), tls=tls_server_context(issued.chain, issued.keyfile)) as server:
+        hops = [await fetch(f"https://{host}:{server.port}/", address=PUBLIC, connect_to=server.endpoint, tls=policy)
+                for host in hosts]
+        await asyncio.sleep(0.05)
+    return hops, resumed
+
+
+def test_next_connection_to_a_host_resumes_its_session(pki: Pki) -> None:
+    """robots.txt then the home page: the second handshake resumes the first's session, and the
+    hop still carries the verified certificate."""
+    policy = tls_policy(cafile=pki.ca.chain, max_sessions=MAX_SESSIONS)
+    hops, resumed = run(fetch_twice(pki.good, policy, ("site.test", "site.test")))
+    assert resumed == [False, True]
+    assert all(h.status == OK and h.cert is not None and h.cert.verified for h in hops)
+    assert hops[0].cert == hops[1].cert and hops[1].tls_version == hops[0].tls_version
+
+
+@pytest.mark.parametrize(("hosts", "sessions"),
+                         [(("site.test", "www.site.test"), MAX_SESSIONS), (("site.test", "site.test"), 0)])
+def test_session_only_for_its_host_name_and_only_when_kept(pki: Pki, hosts: tuple[str, str], sessions: int) -> None:
+    hops, resumed = run(fetch_twice(pki.good, tls_policy(cafile=pki.ca.chain, max_sessions=sessions), hosts))
+    assert resumed == [False, False] and all(h.status == OK for h in hops)
+
+
+def test_session_of_another_server_is_not_trusted(pki: Pki) -> None:
+    """A session offered to a server without its keys: a full handshake, verified, so an invalid
+    certificate there is still TLS_INVALID."""
+    policy = tls_policy(cafile=pki.ca.chain, max_sessions=MAX_SESSIONS)
+    first, _ = run(fetch_twice(pki.good, policy, ("site.test", "site.test")))
+    assert first[1].status == OK
+    hop, _ = run(fetch_tls(pki.expired, policy, handler=record_all))
+    assert hop.status == TLS_INVALID and hop.cert is not None and not hop.cert.verified
+
+
+@pytest.mark.parametrize(("version", "sessions"), [((3, 11, 7), 0), ((3, 12, 6), 0), ((3, 12, 7), MAX_SESSIONS),
+                                                   ((3, 13, 0), 0), ((3, 13, 1), MAX_SESSIONS)])
+def test_no_resumption_where_reading_a_session_leaks(monkeypatch: pytest.MonkeyPatch, version: tuple[int, int, int],
+                                                     sessions: int) -> None:
+    """CPython gh-116810: ``SSLObject.session`` leaks a copy of the session on every read."""
+    monkeypatch.setattr(sys, "version_info", (*version, "final", 0))
+    assert default_sessions() == sessions
+    policy = tls_policy()
+    assert isinstance(policy.verified, SessionContext) and policy.verified.max_sessions == sessions
+
+
+def test_session_not_even_read_when_none_are_kept() -> None:
+    """On the Pythons of gh-116810 reading ``SSLObject.session`` is what leaks."""
+
+    class Unreadable:
+        @property
+        def session(self) -> Any:
+            raise AssertionError("session read")
+
+    tls_policy(max_sessions=0).remember("site.test", Unreadable())  # type: ignore[arg-type]
