@@ -60,7 +60,9 @@ def response_wire(qname: str, rrsets: list[dns.rrset.RRset], rcode: int = 0) -> 
     response = dns.message.make_response(query)
     response.set_rcode(dns.rcode.Rcode(rcode))
     response.answer = rrsets
-    return response.to_wire()
+    # a response may be bigger than the query's EDNS payload here: this is the wire format
+    # under test, not truncation (dnspython would refuse it as TooBig at the query's size)
+    return response.to_wire(max_size=65535)
 
 
 # -- queries ------------------------------------------------------------------------------------
