@@ -145,19 +145,12 @@ class HttpFailed(Exception):
         self.hop = hop
 
 
-def no_address_hop(url: str, host: str, status: str, started: float) -> Hop:
-    """The hop of a request whose host has no address (status ``NO_ADDRESS``, DNS status in
-    the error)."""
-    return Hop(url=url, host=host, address=None, connected=None, status="NO_ADDRESS", http_status=None,
+def failed_hop(url: str, host: str, address: str | None, status: str, error: str, started: float) -> Hop:
+    """The hop of a request that never reached a server: ``NO_ADDRESS`` (DNS gave its host no
+    address) or ``ERROR`` (the client refused to send it)."""
+    return Hop(url=url, host=host, address=address, connected=None, status=status, http_status=None,
                headers=[], body=b"", body_bytes=0, truncated=False, cert=None, tls_version=None,
-               elapsed_ms=(time.perf_counter() - started) * 1000, error=f"no address: {status}")
-
-
-def bad_request_hop(url: str, host: str, address: str | None, error: str, started: float) -> Hop:
-    """The hop of a request the client refused to send (``ERROR``, with the reason)."""
-    return Hop(url=url, host=host, address=address, connected=None, status="ERROR", http_status=None,
-               headers=[], body=b"", body_bytes=0, truncated=False, cert=None, tls_version=None,
-               elapsed_ms=(time.perf_counter() - started) * 1000, error=f"not sent: {error}"[:300])
+               elapsed_ms=(time.perf_counter() - started) * 1000, error=error[:300])
 
 
 class HttpDownloadHandler:
@@ -224,7 +217,7 @@ class HttpDownloadHandler:
         if address is None:
             address, status = await self.resolve(host)
         if address is None:
-            hop = no_address_hop(request.url, host, status, started)
+            hop = failed_hop(request.url, host, None, "NO_ADDRESS", f"no address: {status}", started)
         else:
             headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in request.headers.items()}
             if self.user_agent:
@@ -236,7 +229,7 @@ class HttpDownloadHandler:
                     request_headers=headers,
                 )
             except ValueError as exc:  # a URL or header the client cannot send (from a page or redirect)
-                hop = bad_request_hop(request.url, host, address, str(exc), started)
+                hop = failed_hop(request.url, host, address, "ERROR", f"not sent: {exc}", started)
         if "site" in request.meta:
             request.meta["hops"] = [*request.meta.get("hops", ()), hop]
         if hop.status != "OK" or hop.http_status is None:

@@ -47,6 +47,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from scripts.faults.background import serving
+
 logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
@@ -613,33 +615,8 @@ def _rrset(name: dns.name.Name, rtype: str, value: str) -> dns.rrset.RRset:
 def running_proxy(upstream: tuple[str, int], plan: FaultPlan | None = None) -> Iterator[FaultProxy]:
     """Run a :class:`FaultProxy` in a background thread (its own event loop) for the block."""
     proxy = FaultProxy(upstream, plan)
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    failure: list[BaseException] = []
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(proxy.start())
-        except BaseException as exc:  # handed to the caller
-            failure.append(exc)
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(proxy.stop())
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="dns-fault-proxy", daemon=True)
-    thread.start()
-    ready.wait(10)
-    if failure:
-        raise failure[0]
-    try:
+    with serving([proxy.start], [proxy.stop], name="dns-fault-proxy", timeout=10):
         yield proxy
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 def parse_address(text: str) -> tuple[str, int]:

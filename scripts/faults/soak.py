@@ -26,18 +26,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from scripts.bench_crawl import default_list
+
 ROOT = Path(__file__).resolve().parents[2]
-RADAR = ROOT.parent / "shared" / "data" / "toplists" / "cloudflare_radar"
-
-
-def default_list(sites: int) -> Path | None:
-    """The smallest Radar list (newest date) holding ``sites`` domains."""
-    for size in (1000, 10000, 100000):
-        if size >= sites:
-            found = sorted(RADAR.glob(f"radar_top-{size}_*.csv.gz"))
-            if found:
-                return found[-1]
-    return None
 
 
 def rss_kb(pid: int) -> int | None:

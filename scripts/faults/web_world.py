@@ -15,17 +15,16 @@ to the loopback endpoint; the intranet names resolve to 10.0.0.5::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts.faults.background import serving
 from scripts.faults.fault_pki import CertKind, FaultPki
 from scripts.faults.web_faults import IDN_TARGET, INTRANET, LOOPBACK, SOUP_HOSTS, Behaviour, Host, HostileWeb
 from scripts.faults.zone_server import ZoneServer
@@ -126,32 +125,8 @@ def hostile_world(folder: Path, *, as_names: tuple[str, ...] = (), drip_interval
     pki = FaultPki(folder / "pki")
     dns_server = ZoneServer(zone_records(hosts))
     web = HostileWeb(hosts, pki, drip_interval=drip_interval)
-    loop = asyncio.new_event_loop()
-    loop.set_exception_handler(lambda _loop, _context: None)  # clients that hang up are the point here
-    ready = threading.Event()
-    failure: list[BaseException] = []
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(dns_server.start())
-            loop.run_until_complete(web.start())
-        except BaseException as exc:  # handed to the caller
-            failure.append(exc)
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(web.stop())
-        loop.run_until_complete(dns_server.stop())
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="hostile-web", daemon=True)
-    thread.start()
-    ready.wait(60)
-    if failure:
-        raise failure[0]
-    try:
+    with serving([dns_server.start, web.start], [web.stop, dns_server.stop], name="hostile-web", timeout=30,
+                 quiet=True):
         listed = folder / "list.csv"
         listed.write_text("".join(f"{i},{h.name}\n" for i, h in enumerate((h for h in hosts if h.listed), 1)),
                           encoding="utf-8")
@@ -164,6 +139,3 @@ def hostile_world(folder: Path, *, as_names: tuple[str, ...] = (), drip_interval
             state["as_names"] = str(hostile_as_names(folder / "as_names.csv", as_names))
         (folder / "state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
         yield HostileWorld(folder, hosts, dns_server, web)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(30)
