@@ -119,7 +119,8 @@ def _providers(
         entry["gained"] = gained.get(provider, 0)
         entry["lost"] = lost.get(provider, 0)
         out.append(entry)
-    out.sort(key=lambda e: (-max(e["share_a"], e["share_b"]), e["provider"]))
+    # Rounded for ordering only: float noise in SQL sums must never reorder equal shares.
+    out.sort(key=lambda e: (-round(max(e["share_a"], e["share_b"]), 12), e["provider"]))
     return out
 
 
@@ -164,7 +165,7 @@ def tables(data: dict[str, Any], layer: str, top: int) -> list[tuple[str, list[s
     moves = [m for m in d["migrations"] if m["kind"] in ("moved", "gained", "lost")]
     migrations = [[m["kind"], providers_label(m["from"]), providers_label(m["to"]), str(m["sites"])]
                   for m in moves[:top]]
-    movers = sorted(d["providers"], key=lambda p: (-abs(p["share_delta"]), p["provider"]))[:top]
+    movers = sorted(d["providers"], key=lambda p: (-round(abs(p["share_delta"]), 12), p["provider"]))[:top]
     provider_rows = [[str(p["name"]), str(p["sites_a"]), str(p["sites_b"]), _metric_cell("cr1", p["share_a"]),
                       _metric_cell("cr1", p["share_b"]), _metric_cell("cr1", p["share_delta"], delta=True),
                       f"+{p['gained']}", f"-{p['lost']}"] for p in movers]

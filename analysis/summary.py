@@ -1,10 +1,12 @@
 """The per-snapshot summary behind ``chokepoints report``: per layer, who serves how much.
 
 Aggregation runs in DuckDB: ``sql/provider_shares.sql`` (per provider) and
-``sql/layer_metrics.sql`` (per layer: counts, and the concentration scalars computed in SQL).
-:mod:`analysis.metrics` is the reference: on small snapshots the scalars are computed in
-Python from the provider shares, on big ones (``SQL_SCALARS_FROM`` sites or more) they are
-taken from SQL; a property test holds the two equal. Shares are fractions 0..1; HHI is
+``sql/layer_metrics.sql`` (per layer: counts, and the concentration scalars computed in SQL), both
+on the weights a snapshot's attribution stored (``metric_weights``, :mod:`analysis.aggregates`)
+where they hold what is asked, else on the same weights computed from the crawl's rows
+(:func:`metric_rows`). :mod:`analysis.metrics` is the reference: on small snapshots the scalars
+are computed in Python from the provider shares, on big ones (``SQL_SCALARS_FROM`` sites or more)
+they are taken from SQL; a property test holds the two equal. Shares are fractions 0..1; HHI is
 0..10,000. Denominators:
 
 * ``share`` (market share) — over the layer's *attributed* weight, each site's weight split
@@ -20,6 +22,7 @@ rank (bucket) is at most the cut: the top 1k / 10k / 100k / 1M, or the list's ow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +38,11 @@ LAYERS = ("hosting", "dns", "cdn", "email")
 LEVELS = ("provider", "org")
 WEIGHTS = ("uniform", "popularity")
 ENGINES = ("auto", "sql", "python")
+#: Where the weights of the metric queries come from: ``stored`` (``metric_weights``, written at
+#: attribution), ``computed`` (from the crawl's rows), or ``auto`` (stored where they exist).
+SOURCES = ("auto", "stored", "computed")
+#: The whole list, as a cut in SQL (every join on cut is then a plain comparison).
+WHOLE_LIST = 9223372036854775807
 STANDARD_CUTS = (1_000, 10_000, 100_000, 1_000_000)
 #: From this many sites on, ``engine="auto"`` takes the per-layer scalars from SQL.
 SQL_SCALARS_FROM = 10_000
@@ -112,36 +120,95 @@ def list_positions(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> ListPosi
     return ListPositions(None if deepest is None else int(deepest), tuple(int(b) for b in row["buckets"]))
 
 
+_WEIGHTS_LINE = re.compile(r"^-- @weights$", re.MULTILINE)
+
+
+def metric_sql(name: str, source: str) -> str:
+    """The text of ``name`` (``provider_shares.sql`` or ``layer_metrics.sql``) with its weights
+    from ``source``: its ``-- @weights`` line replaced by ``weights_stored.sql`` (the stored
+    ``metric_weights``) or ``weights_computed.sql`` (from the crawl's rows). Static text only."""
+    check_choice("source", source, ("stored", "computed"))
+    chain = db.sql_text("analysis", f"weights_{source}.sql").rstrip("\n")
+    text = db.sql_text("analysis", name)
+    if len(_WEIGHTS_LINE.findall(text)) != 1:
+        raise ValueError(f"{name} must have one '-- @weights' line")
+    return _WEIGHTS_LINE.sub(lambda _: chain, text)
+
+
+def stored_snapshots(
+    con: duckdb.DuckDBPyConnection, snapshot_ids: Sequence[int], cuts: Sequence[int | None], *,
+    weight: str, level: str,
+) -> set[int]:
+    """The snapshots whose stored weights (``metric_weights``) hold every cut of ``cuts`` at
+    ``level`` and ``weight``; none when the database has no such table (older than migration
+    0008 and opened read-only)."""
+    tables = con.execute("select count(*) from duckdb_tables() where schema_name = 'main'"
+                         " and table_name = 'metric_weights'").fetchall()[0][0]
+    if not tables or not snapshot_ids:
+        return set()
+    wanted = sorted({WHOLE_LIST if c is None else int(c) for c in cuts})
+    rows = con.execute(db.sql_text("analysis", "stored_snapshots.sql"), {
+        "sids": list(snapshot_ids), "cuts": wanted, "level": level, "weight": weight}).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def metric_rows(
+    con: duckdb.DuckDBPyConnection, name: str, snapshot_ids: Sequence[int], *,
+    cuts: Sequence[int | None], layers: Sequence[str], weight: str, level: str, source: str = "auto",
+    extra: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``name`` over ``snapshot_ids``: on the stored weights of the snapshots that have them
+    (``source="auto"``), and on weights computed from the crawl's rows for the others.
+
+    :param source: ``stored`` refuses (:class:`ValueError`) a snapshot without stored weights;
+        ``computed`` never reads them (the two give the same numbers, a test holds them equal).
+    :returns: the rows, by snapshot id then in the query's order.
+    """
+    check_choice("weight", weight, WEIGHTS)
+    check_choice("level", level, LEVELS)
+    check_choice("source", source, SOURCES)
+    sids = list(dict.fromkeys(snapshot_ids))
+    stored = set() if source == "computed" else stored_snapshots(con, sids, cuts, weight=weight, level=level)
+    if source == "stored" and stored != set(sids):
+        raise ValueError(f"no stored weights for snapshots {sorted(set(sids) - stored)} at these cuts")
+    params = {"cuts": list(cuts), "layers": list(layers), "levels": [level], "weights": [weight], **(extra or {})}
+    rows: list[dict[str, Any]] = []
+    for chain, part in (("stored", [s for s in sids if s in stored]),
+                        ("computed", [s for s in sids if s not in stored])):
+        if part:
+            rows += db.fetch_dicts(con, metric_sql(name, chain), {**params, "sids": part})
+    rows.sort(key=lambda r: int(r["snapshot_id"]))  # stable: each snapshot's rows keep the query's order
+    return rows
+
+
 def provider_rows(
     con: duckdb.DuckDBPyConnection, snapshot_ids: Sequence[int], *,
     cuts: Sequence[int | None] = (None,), layers: Sequence[str] = LAYERS,
     weight: str = "uniform", level: str = "provider", providers: Sequence[str] | None = None,
+    source: str = "auto",
 ) -> list[dict[str, Any]]:
     """Per snapshot, cut, layer and provider: sites, shares (``sql/provider_shares.sql``).
 
     :param cuts: popularity cuts; None is the whole list.
     :param providers: only these providers (None: all).
+    :param source: where the weights come from (:data:`SOURCES`, :func:`metric_rows`).
     """
-    check_choice("weight", weight, WEIGHTS)
-    check_choice("level", level, LEVELS)
-    return db.fetch_dicts(con, db.sql_text("analysis", "provider_shares.sql"), {
-        "sids": list(snapshot_ids), "cuts": list(cuts), "layers": list(layers), "weight": weight,
-        "level": level, "providers": None if providers is None else list(providers),
-    })
+    return metric_rows(con, "provider_shares.sql", snapshot_ids, cuts=cuts, layers=layers, weight=weight,
+                       level=level, source=source,
+                       extra={"providers": None if providers is None else list(providers)})
 
 
 def layer_rows(
     con: duckdb.DuckDBPyConnection, snapshot_ids: Sequence[int], *,
     cuts: Sequence[int | None] = (None,), layers: Sequence[str] = LAYERS,
-    weight: str = "uniform", level: str = "provider",
+    weight: str = "uniform", level: str = "provider", source: str = "auto",
 ) -> list[dict[str, Any]]:
-    """Per snapshot, cut and layer: counts and concentration scalars (``sql/layer_metrics.sql``)."""
-    check_choice("weight", weight, WEIGHTS)
-    check_choice("level", level, LEVELS)
-    return db.fetch_dicts(con, db.sql_text("analysis", "layer_metrics.sql"), {
-        "sids": list(snapshot_ids), "cuts": list(cuts), "layers": list(layers), "weight": weight,
-        "level": level,
-    })
+    """Per snapshot, cut and layer: counts and concentration scalars (``sql/layer_metrics.sql``).
+
+    :param source: where the weights come from (:data:`SOURCES`, :func:`metric_rows`).
+    """
+    return metric_rows(con, "layer_metrics.sql", snapshot_ids, cuts=cuts, layers=layers, weight=weight,
+                       level=level, source=source)
 
 
 def python_scalars(shares: Sequence[float]) -> dict[str, float]:
@@ -236,6 +303,7 @@ def provider_names(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict[str
 def snapshot_report(
     con: duckdb.DuckDBPyConnection, snapshot_id: int, level: str = "provider", *,
     weight: str = "uniform", bucket: int | None = None, buckets: bool = True, engine: str = "auto",
+    source: str = "auto",
 ) -> dict[str, Any]:
     """The whole report of one snapshot as plain data (what ``--format json`` prints).
 
@@ -246,6 +314,8 @@ def snapshot_report(
     :param buckets: add the per-bucket table (``buckets``: one entry per cut).
     :param engine: where the per-layer scalars come from: ``python`` (the reference), ``sql``,
         or ``auto`` (SQL from ``SQL_SCALARS_FROM`` sites on).
+    :param source: where the weights come from: ``stored``, ``computed`` or ``auto``
+        (:func:`metric_rows`); the report is the same either way.
     :raises UserError: ``bucket`` falls inside one of a bucketed list's buckets.
     """
     check_choice("level", level, LEVELS)
@@ -259,7 +329,7 @@ def snapshot_report(
     counts = db.fetch_dicts(con, db.sql_text("analysis", "snapshot_sites.sql"), {"sid": snapshot_id})[0]
     names = provider_names(con, snapshot_id)
 
-    opts: dict[str, Any] = {"layers": layers, "weight": weight, "level": level}
+    opts: dict[str, Any] = {"layers": layers, "weight": weight, "level": level, "source": source}
     by_cut: dict[int | None, dict[str, dict[str, Any]]] = {}
     for r in layer_rows(con, [snapshot_id], cuts=[bucket, *(c for c in cuts if c != bucket)], **opts):
         by_cut.setdefault(r["cut"], {})[r["layer"]] = r

@@ -4,7 +4,8 @@ A list family is ``snapshots.list_name`` (tranco, radar, crux, file, ...); its s
 the completed ones (failed, interrupted and running ones left out), ordered by list date
 (undated last), then start time (``sql/family_snapshots.sql``). Every number comes from one
 SQL aggregate over all the snapshots at once (``sql/layer_metrics.sql`` or
-``sql/provider_shares.sql``), never from a Python loop over sites.
+``sql/provider_shares.sql``, on the weights stored at attribution: a few thousand rows per
+snapshot), never from a Python loop over sites.
 
 Layer metrics (one value per snapshot) and provider metrics (one value per snapshot and
 provider: the given one, or the ``top`` providers of the newest snapshot; a provider absent
@@ -89,7 +90,7 @@ def trend(
             providers = [provider]
         else:
             newest_rows = summary.provider_rows(con, [newest], **opts)
-            newest_rows.sort(key=lambda r: (-r[metric], r["provider"]))
+            newest_rows.sort(key=lambda r: (-round(r[metric], 12), r["provider"]))  # noise never reorders
             providers = [r["provider"] for r in newest_rows[:top]]
         found = {(r["snapshot_id"], r["provider"]): r
                  for r in summary.provider_rows(con, sids, providers=providers, **opts)}

@@ -248,6 +248,9 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             count = con.execute(
                 "select count(*) from dependencies where snapshot_id = ?", [snapshot_id]
             ).fetchall()[0][0]
+            from analysis import aggregates  # the per-snapshot weights report and trend read
+
+            aggregates.store(con, snapshot_id)
             con.execute("commit")
         except Exception:
             db.rollback(con)

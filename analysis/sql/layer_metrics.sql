@@ -1,31 +1,38 @@
--- Per snapshot, popularity cut and layer: sites measured and attributed, the share of all sites
--- depending on one provider alone (critical) or on several (redundant), and the concentration of
--- the market shares: HHI, CR-1/3/5, Nakamoto coefficient, Gini, Shannon entropy (also normalised
--- by log of the number of providers), exactly as DESIGN.md "Metrics" defines them (the Python
--- reference is analysis.metrics: hhi, cr, nakamoto, gini, entropy).
+-- Per snapshot, level, weighting, popularity cut and layer: sites measured and attributed, the
+-- share of all sites depending on one provider alone (critical) or on several (redundant), and the
+-- concentration of the market shares: HHI, CR-1/3/5, Nakamoto coefficient, Gini, Shannon entropy
+-- (also normalised by log of the number of providers), exactly as DESIGN.md "Metrics" defines them
+-- (the Python reference is analysis.metrics: hhi, cr, nakamoto, gini, entropy).
 --
--- Parameters (as in provider_shares.sql, whose chain this repeats):
+-- Parameters (as in provider_shares.sql, whose weights and chain this shares):
 --   $sids       integer[]  the snapshots
 --   $cuts       bigint[]   popularity cuts (null: the whole list)
 --   $layers     varchar[]  the layers; every one gets a row, with zeros when nothing is attributed
---   $weight     varchar    'uniform' or 'popularity'
---   $level      varchar    'provider' or 'org'
+--   $levels     varchar[]  'provider' and/or 'org'
+--   $weights    varchar[]  'uniform' and/or 'popularity'
+--
+-- The weights come from the line below (weights_stored.sql or weights_computed.sql, chosen by
+-- analysis.summary.metric_sql).
 with
+-- @weights
+,
 -- @include shares_chain.sql
 ,
 ranked as (   -- each layer's providers by share, largest first, with the running total; shares
               -- rounded for ordering only, so that float noise never reorders equal shares
     select
-        snapshot_id, cut, layer, provider, share,
+        snapshot_id, level, weighting, cut, layer, provider, share,
         row_number() over by_share_desc                                                 as position,
         sum(share) over (by_share_desc rows between unbounded preceding and current row) as cumulative,
-        row_number() over (partition by snapshot_id, cut, layer order by round(share, 12), provider) as ascending
+        row_number() over (partition by snapshot_id, level, weighting, cut, layer
+                           order by round(share, 12), provider)                         as ascending
     from provider_shares
-    window by_share_desc as (partition by snapshot_id, cut, layer order by round(share, 12) desc, provider)
+    window by_share_desc as (partition by snapshot_id, level, weighting, cut, layer
+                             order by round(share, 12) desc, provider)
 ),
 concentration as (
     select
-        snapshot_id, cut, layer,
+        snapshot_id, level, weighting, cut, layer,
         count(*)                                                   as providers,
         sum((100.0 * share) * (100.0 * share))                     as hhi,
         sum(share) filter (where position <= 1)                    as cr1,
@@ -42,13 +49,18 @@ concentration as (
     from ranked
     group by all
 ),
-layer_scope as (   -- every requested layer of every (snapshot, cut), attributed or not
-    select sc.snapshot_id, sc.cut, l.layer
+layer_scope as (   -- every requested layer of every (snapshot, level, weighting, cut), attributed
+                   -- or not
+    select sc.snapshot_id, lv.level, w.weighting, sc.cut, l.layer
     from scope as sc
+    cross join (select unnest($levels::varchar[]) as level) as lv
+    cross join (select unnest($weights::varchar[]) as weighting) as w
     cross join (select unnest($layers::varchar[]) as layer) as l
 )
 select
     x.snapshot_id,
+    x.level,
+    x.weighting,
     nullif(x.cut, 9223372036854775807)                                    as cut,
     x.layer,
     coalesce(t.sites, 0)                                                  as sites,
@@ -72,7 +84,7 @@ select
                                                                           as entropy_normalised,
     c.top_provider
 from layer_scope as x
-left join totals as t using (snapshot_id, cut)
-left join layer_weights as lw using (snapshot_id, cut, layer)
-left join concentration as c using (snapshot_id, cut, layer)
-order by x.snapshot_id, x.cut nulls last, x.layer
+left join totals as t using (snapshot_id, level, weighting, cut)
+left join layer_weights as lw using (snapshot_id, level, weighting, cut, layer)
+left join concentration as c using (snapshot_id, level, weighting, cut, layer)
+order by x.snapshot_id, x.level, x.weighting, x.cut nulls last, x.layer

@@ -7,7 +7,8 @@ Two ways in:
 * :func:`generate` writes many big snapshots inside DuckDB with one ``insert ... select`` per
   table and snapshot: skewed provider choice over a long tail, some sites on two or three
   providers, some unattributed, ~5% of sites moving provider between consecutive snapshots
-  and ~1% of the list replaced. For timing by hand::
+  and ~1% of the list replaced. Like a crawl's attribution, it stores each snapshot's metric
+  weights (:func:`analysis.aggregates.store`) unless told not to. For timing by hand::
 
     python -m tests.analysis.gen_db /tmp/big.duckdb --snapshots 20 --sites 100000
     time chokepoints trend --layer hosting --metric hhi --db /tmp/big.duckdb
@@ -25,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from analysis import aggregates
 from chokepoints import db
 
 LAYER_PLAN = (  # layer, provider prefix, share of sites attributed there
@@ -46,11 +48,13 @@ class Site:
 def insert_snapshot(
     con: duckdb.DuckDBPyConnection, snapshot_id: int, sites: Sequence[Site], *,
     list_name: str = "tranco", list_date: date | None = None, started_at: datetime | None = None,
-    status: str = "complete", orgs: Mapping[str, str] | None = None,
+    status: str = "complete", orgs: Mapping[str, str] | None = None, store: bool = False,
 ) -> None:
     """Write one snapshot: its row, list entries, one outcome per site, dependencies, providers.
 
     :param orgs: the organisation of some providers (``providers.org``; the rest have none).
+    :param store: also store its metric weights, as attribution does (default: not, so that
+        the metrics are computed from these rows).
     """
     started = started_at or datetime(2026, 1, 1) + timedelta(days=snapshot_id)
     con.execute(
@@ -75,6 +79,8 @@ def insert_snapshot(
         "snapshot_id": [snapshot_id] * len(names), "provider": names,
         "name": [p.upper() for p in names], "org": [orgs.get(p) for p in names],
         "kind": ["registry" if p in orgs else "asn" for p in names]})
+    if store:
+        aggregates.store(con, snapshot_id)
 
 
 _DEPENDENCIES = """
@@ -114,9 +120,13 @@ where u_attributed < attributed
 
 def generate(
     con: duckdb.DuckDBPyConnection, *, snapshots: int, sites: int, seed: int = 1, providers: int = 3000,
-    list_name: str = "tranco", period: int = 20, first_id: int = 1,
+    list_name: str = "tranco", period: int = 20, first_id: int = 1, store: bool = True,
 ) -> None:
-    """Write ``snapshots`` complete weekly snapshots of ``sites`` sites each (see the module doc)."""
+    """Write ``snapshots`` complete weekly snapshots of ``sites`` sites each (see the module doc).
+
+    :param providers: providers per layer (the long tail's length).
+    :param store: store each snapshot's metric weights, as a crawl's attribution does.
+    """
     for sid in range(first_id, first_id + snapshots):
         started = datetime(2026, 1, 1) + timedelta(days=7 * (sid - first_id))
         con.execute(
@@ -142,6 +152,8 @@ def generate(
             "   then 'org' || (try_cast(substr(provider, 2) as integer) % 10) end, 'asn'"
             " from (select distinct provider from dependencies where snapshot_id = $sid)",
             {"sid": sid})
+        if store:
+            aggregates.store(con, sid)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,17 +162,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--snapshots", type=int, default=20)
     ap.add_argument("--sites", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--providers", type=int, default=3000, help="providers per layer (the long tail)")
+    ap.add_argument("--no-store", dest="store", action="store_false",
+                    help="do not store the metric weights (as a database attributed before migration 0008)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     con = db.connect(args.out)
     try:
         start = int(con.execute("select coalesce(max(snapshot_id), 0) + 1 from snapshots").fetchall()[0][0])
-        generate(con, snapshots=args.snapshots, sites=args.sites, seed=args.seed, first_id=start)
+        generate(con, snapshots=args.snapshots, sites=args.sites, seed=args.seed, providers=args.providers,
+                 first_id=start, store=args.store)
         deps: Any = con.execute("select count(*) from dependencies").fetchall()[0][0]
     finally:
         con.close()
     print(f"{args.out}: {args.snapshots} snapshots x {args.sites} sites, {deps} dependency rows "
-          f"in {time.perf_counter() - t0:.1f}s")
+          f"in {time.perf_counter() - t0:.1f}s" + ("" if args.store else " (no metric weights stored)"))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Random snapshots are written into a real in-memory DuckDB with the migrations applied, then
 every per-provider and per-layer number of ``provider_shares.sql`` / ``layer_metrics.sql`` is
 compared with :mod:`analysis.metrics` computed on the same data, for both weightings, both
-levels and popularity cuts.
+levels and popularity cuts, on weights computed from the rows and on weights stored
+(``metric_weights``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import metrics, summary
+from analysis import aggregates, metrics, summary
 from chokepoints import db
 from tests.analysis.gen_db import Site, insert_snapshot
 
@@ -82,7 +83,7 @@ def mem() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def reset(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("snapshots", "list_entries", "site_outcomes", "dependencies", "providers"):
+    for table in ("snapshots", "list_entries", "site_outcomes", "dependencies", "providers", "metric_weights"):
         con.execute(f"delete from {table}")
 
 
@@ -95,8 +96,15 @@ def test_sql_equals_the_python_reference(
     reset(mem)
     insert_snapshot(mem, 1, sites, orgs=ORGS)
     cuts = [None] if cut is None else [None, cut]
-    layer_rows = summary.layer_rows(mem, [1], cuts=cuts, layers=LAYERS, weight=weight, level=level)
-    provider_rows = summary.provider_rows(mem, [1], cuts=cuts, layers=LAYERS, weight=weight, level=level)
+    aggregates.store(mem, 1, cuts)
+    for source in ("computed", "stored"):
+        opts: dict[str, Any] = {"cuts": cuts, "layers": LAYERS, "weight": weight, "level": level, "source": source}
+        check_rows(sites, summary.layer_rows(mem, [1], **opts), summary.provider_rows(mem, [1], **opts),
+                   weight, level, cuts)
+
+
+def check_rows(sites: list[Site], layer_rows: list[dict[str, Any]], provider_rows: list[dict[str, Any]],
+               weight: str, level: str, cuts: list[int | None]) -> None:
     assert len(layer_rows) == len(cuts) * len(LAYERS)
     for row in layer_rows:
         ref = reference(sites, row["layer"], weight, level, row["cut"])
@@ -155,8 +163,15 @@ def test_snapshot_summary_view_agrees_with_the_report(generated: duckdb.DuckDBPy
 def test_both_metric_files_include_the_one_chain() -> None:
     chain = db.sql_text("analysis", "shares_chain.sql").rstrip()
     for name in ("provider_shares.sql", "layer_metrics.sql"):
-        assert "-- @include shares_chain.sql" in files("analysis").joinpath("sql", name).read_text()
+        text = files("analysis").joinpath("sql", name).read_text()
+        assert "-- @include shares_chain.sql" in text and text.count("\n-- @weights\n") == 1
         assert chain in db.sql_text("analysis", name)
+        for source in ("stored", "computed"):
+            query = summary.metric_sql(name, source)
+            assert db.sql_text("analysis", f"weights_{source}.sql").rstrip() in query
+            assert "-- @weights\n" not in query
+    # What attribution stores is the computed chain itself.
+    assert db.sql_text("analysis", "weights_computed.sql").rstrip() in db.sql_text("analysis", "metric_weights.sql")
 
 
 def test_sql_values_are_bound_never_formatted() -> None:

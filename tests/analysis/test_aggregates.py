@@ -1,0 +1,209 @@
+"""Stored metric weights (``metric_weights``, :mod:`analysis.aggregates`) give the same numbers
+as the weights computed from the crawl's rows: report, trend and diff, both weightings, both
+levels, cuts, ranked and bucketed lists; and they are written, replaced, exported and deleted
+with their snapshot."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from analysis import aggregates, diff, snapshots, summary, trend
+from chokepoints import db, exchange
+from tests.analysis.conftest import radar_sites
+from tests.analysis.gen_db import Site, generate, insert_snapshot
+
+ORGS = {"aws": "Amazon", "cloudfront": "Amazon", "h1": "org1", "h2": "org1", "d1": "org1"}
+
+
+def same(a: Any, b: Any, path: str = "") -> None:
+    """``a`` equals ``b``: exactly, but floats to 1e-10 relative (DuckDB adds in no fixed order, so
+    sums differ in their last bits, and a report rounds to 12 significant digits)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-10, abs_tol=1e-15), (path, a, b)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            same(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), (path, len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, (path, a, b)
+
+
+@pytest.fixture(scope="module")
+def stored() -> Iterator[duckdb.DuckDBPyConnection]:
+    """Three ranked snapshots of 3,000 generated sites and a bucketed one, weights stored."""
+    con = db.connect(":memory:")
+    generate(con, snapshots=3, sites=3000, seed=7)
+    con.execute("update providers set org = 'org' || (try_cast(substr(provider, 2) as integer) % 3)"
+                " where try_cast(substr(provider, 2) as integer) <= 12")
+    for sid in (1, 2, 3):
+        aggregates.store(con, sid)
+    insert_snapshot(con, 4, radar_sites(), list_name="radar", orgs=ORGS, store=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("weight", summary.WEIGHTS)
+@pytest.mark.parametrize("level", summary.LEVELS)
+@pytest.mark.parametrize("sid,bucket", [(2, None), (2, 1000), (2, 10000), (4, None), (4, 10)])
+def test_the_report_is_the_same_from_stored_and_computed_weights(
+    stored: duckdb.DuckDBPyConnection, sid: int, bucket: int | None, weight: str, level: str,
+) -> None:
+    a = summary.snapshot_report(stored, sid, level, weight=weight, bucket=bucket, source="stored")
+    b = summary.snapshot_report(stored, sid, level, weight=weight, bucket=bucket, source="computed")
+    assert a["buckets"] and all(layer["providers"] for layer in a["layers"].values() if layer["attributed"])
+    same(a, b)
+    for engine in ("python", "sql"):
+        same(summary.snapshot_report(stored, sid, level, weight=weight, bucket=bucket, engine=engine),
+             summary.snapshot_report(stored, sid, level, weight=weight, bucket=bucket, engine=engine,
+                                     source="computed"))
+
+
+@pytest.mark.parametrize("cuts", [[None, 1000, 10000, 100000, 1000000], [1000], [100000, None]])
+def test_every_row_is_the_same_from_stored_and_computed_weights(
+    stored: duckdb.DuckDBPyConnection, cuts: list[int | None],
+) -> None:
+    for weight in summary.WEIGHTS:
+        for level in summary.LEVELS:
+            opts: dict[str, Any] = {"cuts": cuts, "weight": weight, "level": level}
+            same(summary.layer_rows(stored, [1, 2, 3], source="stored", **opts),
+                 summary.layer_rows(stored, [1, 2, 3], source="computed", **opts))
+            same(summary.provider_rows(stored, [1, 2, 3], source="stored", **opts),
+                 summary.provider_rows(stored, [1, 2, 3], source="computed", **opts))
+
+
+def test_trend_and_diff_are_the_same_either_way(stored: duckdb.DuckDBPyConnection, monkeypatch: Any) -> None:
+    calls = [
+        lambda: trend.trend(stored, layer="hosting", metric="hhi", list_name="tranco"),
+        lambda: trend.trend(stored, layer="dns", metric="share", list_name="tranco", weight="popularity",
+                            level="org", bucket=1000),
+        lambda: trend.trend(stored, layer="cdn", metric="critical", provider="c1", list_name="tranco"),
+        lambda: diff.diff(stored, 1, 3, weight="popularity"),
+        lambda: diff.diff(stored, 1, 2, level="org"),
+    ]
+    want = [call() for call in calls]
+    real = summary.metric_rows
+
+    def computed(*args: Any, **kwargs: Any) -> Any:
+        return real(*args, **{**kwargs, "source": "computed"})
+
+    monkeypatch.setattr(summary, "metric_rows", computed)
+    for call, expected in zip(calls, want, strict=True):
+        same(call(), expected)
+
+
+def test_an_unstored_cut_or_snapshot_is_computed(stored: duckdb.DuckDBPyConnection) -> None:
+    assert summary.stored_snapshots(stored, [1, 2, 3, 4], [None, 1000], weight="uniform", level="org") == {1, 2, 3}
+    assert summary.stored_snapshots(stored, [4], [10, 50], weight="popularity", level="provider") == {4}
+    assert summary.stored_snapshots(stored, [1, 2], [None, 1500], weight="uniform", level="provider") == set()
+    with pytest.raises(ValueError, match="no stored weights"):
+        summary.layer_rows(stored, [1], cuts=[1500], source="stored")
+    report = summary.snapshot_report(stored, 1, bucket=1500)  # a cut no snapshot stores
+    assert report["layers"]["hosting"]["sites"] == 1500
+    same(report, summary.snapshot_report(stored, 1, bucket=1500, source="computed"))
+    # Snapshots with and without stored weights in one trend: each taken where it is.
+    con = db.connect(":memory:")
+    try:
+        generate(con, snapshots=3, sites=500, seed=2, store=False)
+        aggregates.store(con, 2)
+        assert aggregates.missing(con) == [1, 3]
+        mixed = trend.trend(con, layer="dns", metric="hhi")
+        assert [p["snapshot_id"] for p in mixed["points"]] == [1, 2, 3]
+        assert sorted(aggregates.backfill(con)) == [1, 3]
+        assert aggregates.missing(con) == []
+        same(trend.trend(con, layer="dns", metric="hhi"), mixed)
+    finally:
+        con.close()
+
+
+def test_stored_rows_are_replaced_and_deleted_with_their_snapshot() -> None:
+    con = db.connect(":memory:")
+    try:
+        sites = [Site("a.example", 1, deps={"hosting": ["x"], "dns": ["n1", "n2"]}),
+                 Site("b.example", 2, deps={"hosting": ["x", "y"]}), Site("c.example", 3)]
+        insert_snapshot(con, 1, sites, store=True)
+        first = aggregates.store(con, 1)
+        assert aggregates.store(con, 1) == first  # replaced, not added
+        whole = {(r[0], r[1], r[2]): r[3:] for r in con.execute(
+            "select level, weighting, layer, sites, critical_sites, weight, share_weight, critical_weight,"
+            " redundant_weight from metric_weights where cut is null and provider is null").fetchall()}
+        # The measured sites of the cut, then the attributed sites of a layer, then a provider's.
+        assert whole[("provider", "uniform", None)] == (3, None, 3.0, None, None, None)
+        assert whole[("provider", "uniform", "hosting")] == (2, 1, 2.0, None, 1.0, 1.0)
+        assert whole[("provider", "popularity", "dns")] == (1, 0, 1.0, None, 0.0, 1.0)
+        rows = {r[0]: r[1:] for r in con.execute(
+            "select provider, sites, critical_sites, weight, share_weight from metric_weights"
+            " where cut is null and level = 'provider' and weighting = 'popularity' and layer = 'hosting'"
+            " and provider is not null").fetchall()}
+        assert rows["x"] == (2, 1, 1.5, 1.25) and rows["y"] == (1, 0, 0.5, 0.25)
+        snapshots.delete(con, [1])
+        assert con.execute("select count(*) from metric_weights").fetchall() == [(0,)]
+    finally:
+        con.close()
+
+
+def test_a_database_without_the_table_still_reports(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    generate(con, snapshots=2, sites=400, seed=9)
+    want = summary.snapshot_report(con, 2, weight="popularity")
+    con.execute("drop table metric_weights")  # as a database older than migration 0008
+    con.execute("delete from schema_migrations where version = 8")
+    con.close()
+    con = db.connect(path, read_only=True)
+    try:
+        assert summary.stored_snapshots(con, [1, 2], [None], weight="uniform", level="provider") == set()
+        same(summary.snapshot_report(con, 2, weight="popularity"), want)
+    finally:
+        con.close()
+
+
+def test_attribution_stores_the_weights(tmp_path: Path) -> None:
+    from crawler import asn, registry
+    from tests.test_attribution import IPASN, crawl_fake
+
+    p = tmp_path / "ipasn_20260401.dat"
+    p.write_text(IPASN)
+    con = db.connect(tmp_path / "c.duckdb")
+    try:
+        sid = crawl_fake(con, asn.open_database(p), registry.load())
+        assert aggregates.missing(con) == []
+        layers = {r[0] for r in con.execute(
+            "select distinct layer from metric_weights where snapshot_id = ? and layer is not null", [sid]).fetchall()}
+        assert layers == {r[0] for r in con.execute(
+            "select distinct layer from dependencies where snapshot_id = ?", [sid]).fetchall()}
+        for level in summary.LEVELS:
+            same(summary.snapshot_report(con, sid, level, source="stored"),
+                 summary.snapshot_report(con, sid, level, source="computed"))
+    finally:
+        con.close()
+
+
+def test_the_parquet_export_carries_the_weights(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    con = db.connect(path)
+    try:
+        generate(con, snapshots=2, sites=600, seed=4)
+        con.execute("update snapshots set snapshot_uid = uuid()::varchar")  # as a crawl gives every snapshot
+        want = summary.snapshot_report(con, 2, "org", weight="popularity")
+        manifest = exchange.export(con, "all", tmp_path / "x")
+    finally:
+        con.close()
+    assert manifest["tables"]["metric_weights"] > 0
+    con = db.connect(tmp_path / "x", read_only=True)
+    try:
+        assert summary.stored_snapshots(con, [1, 2], [None, 1000], weight="uniform", level="org") == {1, 2}
+        got = summary.snapshot_report(con, 2, "org", weight="popularity")
+        assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+    finally:
+        con.close()
