@@ -1,12 +1,12 @@
-"""Stored per-snapshot aggregates: the weights every concentration metric is computed from.
+"""Stored per-snapshot aggregates: the sums every concentration metric is computed from.
 
-``metric_weights`` (migration 0008) holds, per snapshot, level, weighting and cut, the sums that
+``metric_weights`` (migration 0008) holds, per snapshot, level and cut, the sums that
 ``sql/provider_shares.sql`` and ``sql/layer_metrics.sql`` turn into shares and concentration
-metrics: for the cut's measured sites, each layer's attributed sites and each provider's sites
-(``sql/weights_computed.sql`` defines them). :func:`store` writes them at the end of a snapshot's
-attribution (``crawler.attribution.attribute``, inside its transaction), for both levels, both
-weightings, every layer and the cuts of :func:`stored_cuts`, so that ``report``, ``trend`` and
-``diff`` read a few thousand rows per snapshot instead of aggregating every site again.
+metrics under either weighting: for the cut's measured sites, each layer's attributed sites and
+each provider's sites (``sql/weights_computed.sql`` defines them). :func:`store` writes them at
+the end of a snapshot's attribution (``crawler.attribution.attribute``, inside its transaction),
+for both levels, every layer and the cuts of :func:`stored_cuts`, so that ``report``, ``trend``
+and ``diff`` read a few thousand rows per snapshot instead of aggregating every site again.
 
 The read side (:func:`analysis.summary.metric_rows`) takes the stored rows where they hold what is
 asked and computes the same chain from the crawl's rows where they do not: a snapshot attributed
@@ -27,10 +27,10 @@ logger = logging.getLogger(__name__)
 
 
 def stored_cuts(positions: summary.ListPositions) -> list[int | None]:
-    """The cuts stored for a snapshot: the whole list (None), then the list's own buckets on a
-    bucketed list, else the standard top 1k, 10k, 100k and 1M (all four, whatever the list's
-    length, so that a trend over lists of different lengths finds them in every snapshot)."""
-    return [None, *(positions.buckets if positions.bucketed else summary.STANDARD_CUTS)]
+    """The cuts stored for a snapshot: the whole list (None) and those of the report's per-bucket
+    table (:meth:`~analysis.summary.ListPositions.cuts`: the top 1k, 10k, 100k, 1M up to the first
+    that holds the whole list; on a bucketed list, the list's own buckets)."""
+    return [None, *positions.cuts()]
 
 
 def store(con: duckdb.DuckDBPyConnection, snapshot_id: int, cuts: list[int | None] | None = None) -> int:
@@ -48,7 +48,6 @@ def store(con: duckdb.DuckDBPyConnection, snapshot_id: int, cuts: list[int | Non
     con.execute("delete from metric_weights where snapshot_id = ?", [snapshot_id])
     con.execute("insert into metric_weights by name " + db.sql_text("analysis", "metric_weights.sql"), {
         "sids": [snapshot_id], "cuts": cuts, "layers": layers, "levels": list(summary.LEVELS),
-        "weights": list(summary.WEIGHTS),
     })
     (rows,) = con.execute("select count(*) from metric_weights where snapshot_id = ?", [snapshot_id]).fetchall()[0]
     logger.info("snapshot %d: %d metric_weights rows", snapshot_id, rows)
@@ -56,7 +55,7 @@ def store(con: duckdb.DuckDBPyConnection, snapshot_id: int, cuts: list[int | Non
 
 
 def missing(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """The finished snapshots (not running) with outcomes but no stored weights, oldest first."""
+    """The finished snapshots (not running) with outcomes but no stored sums, oldest first."""
     return [int(r[0]) for r in con.execute(
         "select s.snapshot_id from snapshots as s where s.status <> 'running'"
         " and exists (select 1 from site_outcomes as o where o.snapshot_id = s.snapshot_id)"
@@ -65,7 +64,7 @@ def missing(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def backfill(con: duckdb.DuckDBPyConnection, snapshot_ids: list[int] | None = None) -> dict[int, int]:
-    """Store the weights of ``snapshot_ids`` (default: :func:`missing`), one transaction per
+    """Store the sums of ``snapshot_ids`` (default: :func:`missing`), one transaction per
     snapshot; return the rows written per snapshot."""
     written: dict[int, int] = {}
     for sid in missing(con) if snapshot_ids is None else snapshot_ids:

@@ -124,8 +124,8 @@ _WEIGHTS_LINE = re.compile(r"^-- @weights$", re.MULTILINE)
 
 
 def metric_sql(name: str, source: str) -> str:
-    """The text of ``name`` (``provider_shares.sql`` or ``layer_metrics.sql``) with its weights
-    from ``source``: its ``-- @weights`` line replaced by ``weights_stored.sql`` (the stored
+    """The text of ``name`` (``provider_shares.sql`` or ``layer_metrics.sql``) with its sums from
+    ``source``: its ``-- @weights`` line replaced by ``weights_stored.sql`` (the stored
     ``metric_weights``) or ``weights_computed.sql`` (from the crawl's rows). Static text only."""
     check_choice("source", source, ("stored", "computed"))
     chain = db.sql_text("analysis", f"weights_{source}.sql").rstrip("\n")
@@ -136,19 +136,18 @@ def metric_sql(name: str, source: str) -> str:
 
 
 def stored_snapshots(
-    con: duckdb.DuckDBPyConnection, snapshot_ids: Sequence[int], cuts: Sequence[int | None], *,
-    weight: str, level: str,
+    con: duckdb.DuckDBPyConnection, snapshot_ids: Sequence[int], cuts: Sequence[int | None], *, level: str,
 ) -> set[int]:
-    """The snapshots whose stored weights (``metric_weights``) hold every cut of ``cuts`` at
-    ``level`` and ``weight``; none when the database has no such table (older than migration
-    0008 and opened read-only)."""
+    """The snapshots whose stored sums (``metric_weights``, both weightings) hold every cut of
+    ``cuts`` at ``level``; none when the database has no such table (older than migration 0008
+    and opened read-only)."""
     tables = con.execute("select count(*) from duckdb_tables() where schema_name = 'main'"
                          " and table_name = 'metric_weights'").fetchall()[0][0]
     if not tables or not snapshot_ids:
         return set()
     wanted = sorted({WHOLE_LIST if c is None else int(c) for c in cuts})
     rows = con.execute(db.sql_text("analysis", "stored_snapshots.sql"), {
-        "sids": list(snapshot_ids), "cuts": wanted, "level": level, "weight": weight}).fetchall()
+        "sids": list(snapshot_ids), "cuts": wanted, "level": level}).fetchall()
     return {int(r[0]) for r in rows}
 
 
@@ -157,10 +156,10 @@ def metric_rows(
     cuts: Sequence[int | None], layers: Sequence[str], weight: str, level: str, source: str = "auto",
     extra: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``name`` over ``snapshot_ids``: on the stored weights of the snapshots that have them
-    (``source="auto"``), and on weights computed from the crawl's rows for the others.
+    """Run ``name`` over ``snapshot_ids``: on the sums stored for the snapshots that have them
+    (``source="auto"``), and on the same sums computed from the crawl's rows for the others.
 
-    :param source: ``stored`` refuses (:class:`ValueError`) a snapshot without stored weights;
+    :param source: ``stored`` refuses (:class:`ValueError`) a snapshot without stored sums;
         ``computed`` never reads them (the two give the same numbers, a test holds them equal).
     :returns: the rows, by snapshot id then in the query's order.
     """
@@ -168,9 +167,9 @@ def metric_rows(
     check_choice("level", level, LEVELS)
     check_choice("source", source, SOURCES)
     sids = list(dict.fromkeys(snapshot_ids))
-    stored = set() if source == "computed" else stored_snapshots(con, sids, cuts, weight=weight, level=level)
+    stored = set() if source == "computed" else stored_snapshots(con, sids, cuts, level=level)
     if source == "stored" and stored != set(sids):
-        raise ValueError(f"no stored weights for snapshots {sorted(set(sids) - stored)} at these cuts")
+        raise ValueError(f"no stored sums for snapshots {sorted(set(sids) - stored)} at these cuts")
     params = {"cuts": list(cuts), "layers": list(layers), "levels": [level], "weights": [weight], **(extra or {})}
     rows: list[dict[str, Any]] = []
     for chain, part in (("stored", [s for s in sids if s in stored]),

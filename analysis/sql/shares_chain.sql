@@ -1,6 +1,19 @@
 -- The CTE chain shared by provider_shares.sql and layer_metrics.sql (included where they say
--- `-- @include shares_chain.sql`), after the `weights` of weights_stored.sql or
--- weights_computed.sql: the cut totals, the layer weights, and each provider's shares.
+-- `-- @include shares_chain.sql`), after the `sums` of weights_stored.sql or
+-- weights_computed.sql: the weights under each weighting asked, the cut totals, the layer
+-- weights, and each provider's shares.
+weights as (   -- the sums as weights: uniform (every site weighs 1: counts) or popularity
+    select
+        s.snapshot_id, s.level, w.weighting, s.cut, s.layer, s.provider, s.sites, s.critical_sites,
+        case when w.weighting = 'uniform' then s.sites::double else s.popularity end          as weight,
+        case when w.weighting = 'uniform' then s.share_sites else s.share_popularity end      as share_weight,
+        case when w.weighting = 'uniform' then s.critical_sites::double else s.critical_popularity end
+                                                                                              as critical_weight,
+        case when w.weighting = 'uniform' then (s.sites - s.critical_sites)::double else s.redundant_popularity end
+                                                                                              as redundant_weight
+    from sums as s
+    cross join (select unnest($weights::varchar[]) as weighting) as w
+),
 totals as (   -- all measured sites of each cut: the denominator of dependence, critical, redundant
     select snapshot_id, level, weighting, cut, sites, weight
     from weights

@@ -1,24 +1,24 @@
--- The weights every metric is computed from, aggregated from the crawl's own rows (list_entries,
--- site_outcomes, dependencies, providers). A CTE chain ending in `weights`; metric_weights.sql
--- stores it at attribution, and provider_shares.sql / layer_metrics.sql read it instead of the
--- stored rows when a snapshot has none (weights_stored.sql: the same columns).
+-- The sums every metric is computed from, aggregated from the crawl's own rows (list_entries,
+-- site_outcomes, dependencies, providers): a CTE chain ending in `sums`, which metric_weights.sql
+-- stores at attribution and provider_shares.sql / layer_metrics.sql read when a snapshot has no
+-- stored rows (weights_stored.sql reads the same `sums` from metric_weights).
 --
--- `weights` has one row per snapshot, level, weighting and cut:
+-- `sums` has one row per snapshot, level and cut for
 --   layer and provider null   the cut's measured sites
 --   provider null             the layer's attributed sites (at least one provider there)
 --   both set                  the sites that use the provider in the layer
--- and for those sites: how many (`sites`), how many have one provider alone in the layer
--- (`critical_sites`), their weight, the weight of those with one provider alone and with several
--- (`critical_weight`, `redundant_weight`), and, per provider, each site's weight divided by its
--- number of providers (`share_weight`).
+-- and, for those sites: how many (`sites`: their weight when every site weighs 1), how many have
+-- one provider alone in the layer (`critical_sites`), their popularity weight (1/rank, 1/bucket
+-- on bucketed lists: `popularity`) and that of those with one provider alone and with several
+-- (`critical_popularity`, `redundant_popularity`); per provider also each site's weight divided
+-- by its number of providers in the layer (`share_sites`, `share_popularity`).
 --
 -- Each site is counted once, in its class: the smallest cut that holds it. A cut's sums are those
 -- of its class and of every smaller one (cuts are cumulative), so every site row is aggregated
--- once however many cuts are asked. Both weightings come from the same sums: uniform counts
--- (every site weighs 1), popularity sums 1/rank (1/bucket on bucketed lists).
+-- once however many cuts are asked.
 --
 -- Parameters: $sids integer[], $cuts bigint[] (null: the whole list), $layers varchar[],
--- $levels varchar[] ('provider', 'org'), $weights varchar[] ('uniform', 'popularity').
+-- $levels varchar[] ('provider', 'org').
 scope as (   -- one row per (snapshot, cut); the whole list is cut at the largest bigint, so
              -- that every join on cut is a plain comparison (null is put back at the end)
     select s.snapshot_id, c.cut
@@ -110,7 +110,7 @@ by_class as (   -- the sums of each class: each layer's attributed sites, each p
         sum(rows // n_providers)::bigint                                       as sites,
         coalesce(sum(rows) filter (where n_providers = 1), 0)::bigint          as critical_sites,
         sum(popularity / n_providers)                                          as popularity,
-        null::double                                                           as share_uniform,
+        null::double                                                           as share_sites,
         null::double                                                           as share_popularity,
         coalesce(sum(popularity) filter (where n_providers = 1), 0.0)          as critical_popularity,
         coalesce(sum(popularity / n_providers) filter (where n_providers > 1), 0.0)
@@ -130,13 +130,13 @@ by_class as (   -- the sums of each class: each layer's attributed sites, each p
     from attributed_sites
     group by all
 ),
-cumulative as (   -- the sums of each cut: those of its class and of every smaller one
+sums as (   -- the sums of each cut: those of its class and of every smaller one
     select   -- the cut's measured sites (layer and provider null): a row for every cut, empty or not
         sc.snapshot_id, lv.level, sc.cut, null::varchar as layer, null::varchar as provider,
         coalesce(sum(cs.sites), 0)::bigint   as sites,
         null::bigint                         as critical_sites,
         coalesce(sum(cs.popularity), 0.0)    as popularity,
-        null::double                         as share_uniform,
+        null::double                         as share_sites,
         null::double                         as share_popularity,
         null::double                         as critical_popularity,
         null::double                         as redundant_popularity
@@ -150,23 +150,11 @@ cumulative as (   -- the sums of each cut: those of its class and of every small
         sum(c.sites)::bigint,
         sum(c.critical_sites)::bigint,
         sum(c.popularity),
-        sum(c.share_uniform),
+        sum(c.share_sites),
         sum(c.share_popularity),
         sum(c.critical_popularity),
         sum(c.redundant_popularity)
     from by_class as c
     join scope as sc on sc.snapshot_id = c.snapshot_id and c.class <= sc.cut
     group by c.snapshot_id, c.level, sc.cut, c.layer, c.provider
-),
-weights as (   -- the sums under each weighting asked (uniform: every site weighs 1)
-    select
-        c.snapshot_id, c.level, w.weighting, c.cut, c.layer, c.provider, c.sites, c.critical_sites,
-        case when w.weighting = 'uniform' then c.sites::double else c.popularity end          as weight,
-        case when w.weighting = 'uniform' then c.share_uniform else c.share_popularity end    as share_weight,
-        case when w.weighting = 'uniform' then c.critical_sites::double else c.critical_popularity end
-                                                                                              as critical_weight,
-        case when w.weighting = 'uniform' then (c.sites - c.critical_sites)::double else c.redundant_popularity end
-                                                                                              as redundant_weight
-    from cumulative as c
-    cross join (select unnest($weights::varchar[]) as weighting) as w
 )

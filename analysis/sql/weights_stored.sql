@@ -1,7 +1,7 @@
--- The weights every metric is computed from, as stored when the snapshot was attributed (table
+-- The sums every metric is computed from, as stored when the snapshot was attributed (table
 -- metric_weights, written by analysis.aggregates.store from metric_weights.sql): the CTE chain of
--- weights_computed.sql, ending in the same `weights`, read instead of computed. Used only when
--- metric_weights holds every (snapshot, level, weighting, cut) asked.
+-- weights_computed.sql, ending in the same `sums`, read instead of computed. Used only for the
+-- snapshots whose metric_weights rows hold every cut asked (stored_snapshots.sql).
 --
 -- Parameters: as weights_computed.sql.
 scope as (   -- one row per (snapshot, cut); the whole list is cut at the largest bigint
@@ -12,14 +12,13 @@ scope as (   -- one row per (snapshot, cut); the whole list is cut at the larges
         from (select unnest($cuts::bigint[]) as cut)
     ) as c
 ),
-weights as (
+sums as (
     select
-        m.snapshot_id, m.level, m.weighting, sc.cut, m.layer, m.provider, m.sites, m.critical_sites,
-        m.weight, m.share_weight, m.critical_weight, m.redundant_weight
+        m.snapshot_id, m.level, sc.cut, m.layer, m.provider, m.sites, m.critical_sites, m.share_sites,
+        m.popularity, m.share_popularity, m.critical_popularity, m.redundant_popularity
     from metric_weights as m
     join scope as sc on sc.snapshot_id = m.snapshot_id and sc.cut = coalesce(m.cut, 9223372036854775807)
     where list_contains($sids::integer[], m.snapshot_id)
       and list_contains($levels::varchar[], m.level)
-      and list_contains($weights::varchar[], m.weighting)
       and (m.layer is null or list_contains($layers::varchar[], m.layer))
 )
