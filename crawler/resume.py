@@ -26,8 +26,10 @@ from chokepoints.errors import UserError
 RESUMABLE = ("running", "interrupted")
 #: tables whose rows belong to one site's page outcome (cleared for sites without one)
 PAGE_TABLES = ("http_hops", "http_headers", "tls_certificates", "page_resources")
-#: tables the stages after the crawl fill again on every run
-DERIVED_TABLES = ("ip_origins", "as_names")
+#: tables the stages after the crawl fill again on every run (``metric_weights``: the sums
+#: attribution stores, stale as soon as the resumed crawl adds outcomes; until attribution
+#: stores them again, report and trend compute them from the rows)
+DERIVED_TABLES = ("ip_origins", "as_names", "metric_weights")
 
 
 @dataclass(slots=True)

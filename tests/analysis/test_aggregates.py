@@ -208,3 +208,21 @@ def test_the_parquet_export_carries_the_weights(tmp_path: Path) -> None:
         assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
     finally:
         con.close()
+
+
+def test_a_resumed_crawl_drops_the_stored_weights() -> None:
+    """An interrupted snapshot gets its weights from ``db migrate``; resuming its crawl adds
+    outcomes those sums do not count, so they go (attribution stores them again at the end)."""
+    from crawler import resume
+
+    con = db.connect(":memory:")
+    try:
+        insert_snapshot(con, 1, [Site("a.example", 1, deps={"hosting": ["x"]}), Site("b.example", 2)],
+                        status="interrupted")
+        assert list(aggregates.backfill(con)) == [1]
+        resume.clear_partial(con, 1)
+        assert con.execute("select count(*) from metric_weights").fetchall() == [(0,)]
+        db.append(con, "site_outcomes", {"snapshot_id": [1], "domain": ["c.example"], "status": ["NOERROR"]})
+        assert summary.snapshot_report(con, 1)["layers"]["hosting"]["sites"] == 3
+    finally:
+        con.close()
