@@ -55,12 +55,9 @@ def store(con: duckdb.DuckDBPyConnection, snapshot_id: int, cuts: list[int | Non
 
 
 def missing(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """The finished snapshots (not running) with outcomes but no stored sums, oldest first."""
-    return [int(r[0]) for r in con.execute(
-        "select s.snapshot_id from snapshots as s where s.status <> 'running'"
-        " and exists (select 1 from site_outcomes as o where o.snapshot_id = s.snapshot_id)"
-        " and not exists (select 1 from metric_weights as m where m.snapshot_id = s.snapshot_id)"
-        " order by s.snapshot_id").fetchall()]
+    """The finished snapshots (not running) with outcomes but no stored sums, oldest first
+    (``sql/missing_weights.sql``)."""
+    return [int(r[0]) for r in con.execute(db.sql_text("analysis", "missing_weights.sql")).fetchall()]
 
 
 def backfill(con: duckdb.DuckDBPyConnection, snapshot_ids: list[int] | None = None) -> dict[int, int]:
