@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -224,5 +225,94 @@ def test_a_resumed_crawl_drops_the_stored_weights() -> None:
         assert con.execute("select count(*) from metric_weights").fetchall() == [(0,)]
         db.append(con, "site_outcomes", {"snapshot_id": [1], "domain": ["c.example"], "status": ["NOERROR"]})
         assert summary.snapshot_report(con, 1)["layers"]["hosting"]["sites"] == 3
+    finally:
+        con.close()
+
+
+def test_the_commands_give_the_same_numbers_from_a_file_before_and_after_the_backfill(tmp_path: Path) -> None:
+    """On real database files, through the command line (opened read-only, as a user does):
+    a database attributed before migration 0008 (no table) gives the numbers of the same
+    database with the weights stored; ``db migrate`` then stores exactly what attribution would."""
+    from tests.cli import run
+
+    stored = tmp_path / "stored.duckdb"
+    con = db.connect(stored)
+    try:
+        generate(con, snapshots=3, sites=2500, seed=11)  # each snapshot's weights stored, as attribution does
+    finally:
+        con.close()
+    old = tmp_path / "old.duckdb"
+    shutil.copy(stored, old)
+    con = db.connect(old, apply_migrations=False)
+    try:  # as a database migrated and attributed before 0008
+        con.execute("drop table metric_weights")
+        con.execute("delete from schema_migrations where version = 8")
+    finally:
+        con.close()
+    commands = [
+        ["report", "--format", "json", "--weight", "popularity"],
+        ["report", "--format", "json", "--snapshot", "1", "--level", "org"],
+        ["trend", "--layer", "hosting", "--metric", "hhi", "--weight", "popularity", "--format", "json"],
+        ["trend", "--layer", "dns", "--metric", "share", "--level", "org", "--format", "json"],
+        ["diff", "1", "3", "--layer", "cdn", "--weight", "popularity", "--format", "json"],
+    ]
+
+    def outputs(path: Path) -> list[Any]:
+        results = [run(*cmd, "--db", path) for cmd in commands]
+        assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+        return [json.loads(r.stdout) for r in results]
+
+    want = outputs(stored)
+    same(outputs(old), want)
+
+    r = run("db", "migrate", "--db", old)
+    assert r.returncode == 0, r.stderr
+    assert "applied migrations 0008" in r.stdout and "metric weights of snapshots 1, 2, 3" in r.stdout
+    query = "select * from metric_weights order by all"
+    with duckdb.connect(str(stored), read_only=True) as a, duckdb.connect(str(old), read_only=True) as b:
+        same([list(row) for row in b.execute(query).fetchall()], [list(row) for row in a.execute(query).fetchall()])
+    assert "up to date" in run("db", "migrate", "--db", old).stdout  # nothing left to fill in
+
+
+def test_reattribution_replaces_the_weights_in_its_transaction(tmp_path: Path, monkeypatch: Any) -> None:
+    """Re-attribution with another registry stores the new sums; when storing them fails, the
+    whole attribution rolls back (dependencies and sums both as they were)."""
+    from crawler import asn, attribution, registry
+    from tests.test_attribution import IPASN, crawl_fake
+
+    p = tmp_path / "ipasn_20260401.dat"
+    p.write_text(IPASN)
+    con = db.connect(tmp_path / "c.duckdb")
+    try:
+        sid = crawl_fake(con, asn.open_database(p), registry.load())
+
+        def stored_providers() -> set[str]:
+            return {r[0] for r in con.execute(
+                "select distinct provider from metric_weights where snapshot_id = ? and layer = 'dns'"
+                " and level = 'provider' and provider is not null", [sid]).fetchall()}
+
+        assert "as64500" in stored_providers()
+        text = Path(registry.load().path).read_text() + (
+            '\n[[provider]]\nid = "smallhost"\nname = "Small Host"\norg = "Small"\nasns = [64500]\n')
+        (tmp_path / "providers.toml").write_text(text)
+        attribution.attribute(con, sid, registry.load(tmp_path / "providers.toml"))
+        assert "smallhost" in stored_providers() and "as64500" not in stored_providers()
+        for level in summary.LEVELS:
+            same(summary.snapshot_report(con, sid, level, source="stored"),
+                 summary.snapshot_report(con, sid, level, source="computed"))
+        weights = con.execute("select * from metric_weights order by all").fetchall()
+        deps = con.execute("select * from dependencies order by all").fetchall()
+
+        real = aggregates.store
+
+        def fail(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> int:
+            real(con, snapshot_id)  # the new sums written, then the commit never comes
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(aggregates, "store", fail)
+        with pytest.raises(RuntimeError, match="disk full"):
+            attribution.attribute(con, sid, registry.load())  # the registry without smallhost
+        assert con.execute("select * from dependencies order by all").fetchall() == deps
+        assert con.execute("select * from metric_weights order by all").fetchall() == weights
     finally:
         con.close()
