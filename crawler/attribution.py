@@ -188,8 +188,10 @@ def mark_own_infrastructure(con: duckdb.DuckDBPyConnection, snapshot_id: int, re
 def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Registry) -> int:
     """Recompute the snapshot's dependencies in one transaction; return the row count.
 
-    Old ``dependencies`` and ``providers`` rows of the snapshot are replaced, and the
-    registry's version and hash are recorded on the snapshot.
+    Old ``dependencies`` and ``providers`` rows of the snapshot are replaced, the registry's
+    version and hash are recorded on the snapshot, and the sums the metrics are computed from
+    (``metric_weights``, :func:`analysis.aggregates.store`) are stored again, all in the same
+    transaction.
     """
     from crawler.ranges.match import match_snapshot
 

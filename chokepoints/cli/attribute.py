@@ -19,8 +19,8 @@ def attribute(
     """Re-attribute a stored snapshot with the current registry and data.
 
     Reads only what the crawl stored (DNS answers, address origins) and replaces the snapshot's
-    dependencies in one transaction; the registry version and hash used are recorded on the
-    snapshot.
+    dependencies, and the metric sums report and trend read, in one transaction; the registry
+    version and hash used are recorded on the snapshot.
     """
     from chokepoints import db
     from crawler import attribution
