@@ -2,10 +2,11 @@
 
 A list family is ``snapshots.list_name`` (tranco, radar, crux, file, ...); its snapshots are
 the completed ones (failed, interrupted and running ones left out), ordered by list date
-(undated last), then start time (``sql/family_snapshots.sql``). Every number comes from one
-SQL aggregate over all the snapshots at once (``sql/layer_metrics.sql`` or
-``sql/provider_shares.sql``, on the weights stored at attribution: a few thousand rows per
-snapshot), never from a Python loop over sites.
+(undated last), then start time (``sql/family_snapshots.sql``). Every number comes from SQL
+over all the snapshots at once (``sql/layer_metrics.sql`` or ``sql/provider_shares.sql``), never
+from a Python loop over sites: one query on the sums stored at attribution (a few thousand rows
+per snapshot), one more computing the same sums from the rows of snapshots without them
+(:func:`analysis.summary.metric_rows`).
 
 Layer metrics (one value per snapshot) and provider metrics (one value per snapshot and
 provider: the given one, or the ``top`` providers of the newest snapshot; a provider absent
