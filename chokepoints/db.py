@@ -135,6 +135,38 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("rollback")
 
 
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def size_bytes(text: str) -> int | None:
+    """A DuckDB size such as ``953.6 MiB`` or ``128MB`` in bytes (None if not a size)."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B?)\s*", text.upper())
+    if m is None or m.group(2) not in _UNITS:
+        return None
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+@contextlib.contextmanager
+def memory_capped(con: duckdb.DuckDBPyConnection, cap: int) -> Iterator[None]:
+    """Lower DuckDB's memory limit to ``cap`` bytes for the block (never raise it), then restore it.
+
+    DuckDB keeps the blocks it writes in its buffer pool until the limit forces them out, so a
+    long stream of appends would grow the process by the size of the data written; a small cap
+    keeps a crawl's memory flat (it evicts written blocks, nothing spills)."""
+    before = con.execute("select current_setting('memory_limit')").fetchone()
+    old = str(before[0]) if before else ""
+    current = size_bytes(old)
+    if current is not None and current <= cap:
+        yield
+        return
+    con.execute(f"set memory_limit = '{cap}B'")
+    try:
+        yield
+    finally:
+        con.execute("set memory_limit = ?", [old])
+
+
 def append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | dict[str, list[Any]]) -> int:
     """Append rows to ``table`` in one batch (columns matched by name); return the row count.
 

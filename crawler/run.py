@@ -161,6 +161,11 @@ def run_scrapy(domains: list[str], writer: BatchWriter, opts: CrawlOptions, *, j
     return dict(crawler.stats.get_stats())
 
 
+#: DuckDB's memory limit while a crawl streams its rows in (lowered to, never raised): DuckDB keeps
+#: written blocks cached up to its limit, which made a crawl grow with the sites written; the
+#: stages after the crawl (origins, attribution) get the full ``--memory-limit`` back.
+STREAM_MEMORY_CAP = 64 * 2**20
+
 #: the DNS step of a crawl: (con, snapshot_id, domains, advance) -> stats with at least
 #: ``finish_reason``, ``sites_written`` and ``rows_written`` (all sites' rows stored when it returns)
 CrawlStep = Callable[[duckdb.DuckDBPyConnection, int, list[str], Callable[[int], None] | None], dict[str, Any]]
@@ -182,7 +187,8 @@ def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None,
                     "hosts_todo": resume.hosts_todo, "ns_hosts_done": resume.ns_hosts_done}
         keep = opts.jobdir if opts.jobdir is not None else bool(opts.http)
         jobdir = job_dir(opts.db_path, sid) if keep else None
-        stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
+        with db.memory_capped(con, STREAM_MEMORY_CAP):
+            stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
         if writer.error is not None:
             raise writer.error
         writer.flush()
