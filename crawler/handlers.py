@@ -63,7 +63,7 @@ class _Shared:
             retries=s.getint("DNS_RETRIES"),
             max_inflight=s.getint("DNS_MAX_INFLIGHT"),
         )
-        self.lookups = SharedLookups()
+        self.lookups = SharedLookups(s.getint("DNS_SHARED_HOSTS") or None)
         self.users = 0
         crawler.stats.set_value("dns/engine", "multiplexed-udp")
 

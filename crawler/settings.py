@@ -10,6 +10,9 @@ through :mod:`crawler.handlers`. Settings read by the project:
 * ``DNS_BATCH_SITES`` — sites per ``dns://`` request (read by the spider)
 * ``DNS_BATCH_OVERLAP`` — batches in flight per ``--concurrency`` worth of sites
 * ``DNS_SITES_INFLIGHT`` — sites looked up at once across batches (0: no bound)
+* ``DNS_SHARED_HOSTS`` — name-server and mail-exchanger hosts remembered as asked (least recently
+  used forgotten first, so a crawl's memory does not grow with the hosts it meets; a forgotten
+  host asked again is stored again, under the site that asked); 0: no bound
 * ``HTTP_CONNECT_TO`` — lab mode only: ``{"http": (host, port), "https": (host, port)}`` on loopback
 * ``HTTP_CAFILE`` — trust only this CA bundle (the lab's); default the system store
 * ``HTTP_TLS_SESSIONS`` — TLS sessions kept, one per host name, so that a host's next connection
@@ -95,6 +98,8 @@ DEFAULTS: dict[str, Any] = {
     # from --concurrency) bounds the sites actually being looked up
     "DNS_BATCH_OVERLAP": 4,
     "DNS_SITES_INFLIGHT": 0,
+    # ~100 bytes a host: at most ~20 MB, far more hosts than shared ones (providers' name servers)
+    "DNS_SHARED_HOSTS": 200_000,
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
 }
 

@@ -3,7 +3,8 @@
 For a site ``domain`` we ask: A and AAAA of ``domain`` and of ``www.domain`` (their CNAME chains
 come in the same answers), NS, MX and SOA of ``domain``; then A and AAAA of each name-server host
 in the NS answer. Thousands of sites share a handful of name-server hosts (``ns1.provider.net``),
-so those lookups go through :class:`SharedLookups`: each host is asked once per crawl, and the
+so those lookups go through :class:`SharedLookups`: each host is asked once per crawl (while it is
+remembered: the crawl keeps the 200,000 hosts used last, ``DNS_SHARED_HOSTS``), and the
 site whose call asked it carries the results, so storage writes each fact once per snapshot.
 """
 
