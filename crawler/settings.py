@@ -87,6 +87,29 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_MAX_BODY": 2_000_000,
     # resumed handshakes cost the client about half the CPU of full ones (and the server a signature)
     "HTTP_TLS_SESSIONS": None,
+    # One queue per priority instead of Scrapy's default of one per download slot (per host):
+    # per-host concurrency and delays stay with the downloader, and the per-host queues (each a
+    # directory under JOBDIR) cost a third of Scrapy's CPU per request (docs/performance.md).
+    "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+    # Scrapy re-parses a generator callback's source for every response (its cache is keyed by a
+    # bound method that dies at once) just to warn about a ``return value``.
+    "WARN_ON_GENERATOR_RETURN_VALUE": False,
+    # Middlewares with nothing to do here, off: no depth limit, no Referer (REFERRER_POLICY above
+    # already sends none), no URL-length filter (only home pages and their redirects are asked for;
+    # a hop of any length is stored, and RedirectMiddleware stops after 10),
+    # no allowed_domains, no HTTP auth, and no proxy from the environment (every connection goes
+    # to the address our DNS engine gave, or to the lab on loopback).
+    "SPIDER_MIDDLEWARES": {
+        "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+    },
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+        "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    },
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "LOGSTATS_INTERVAL": 0,
