@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scripts.rss import Sampled, by_progress, run_sampled
+
 ROOT = Path(__file__).resolve().parents[1]
 RADAR = ROOT.parent / "shared" / "data" / "toplists" / "cloudflare_radar"
 
@@ -32,40 +34,20 @@ def default_list(sites: int) -> Path | None:
     return None
 
 
-def run_sampled(command: list[str], every: float = 0.5) -> tuple[float, int, float, list[int]]:
-    """Run ``command``; its wall time, peak RSS (KiB, wait4), CPU seconds and RSS samples (KiB)."""
-    import os
-    import subprocess
-    import threading
-
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    samples: list[int] = []
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(every):
-            try:
-                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        samples.append(int(line.split()[1]))
-            except OSError:
-                return
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    done.set()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(command[2:5])} failed with {proc.returncode}")
-    return time.perf_counter() - t0, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, samples
+def run_checked(command: list[str], log: Path) -> Sampled:
+    """:func:`scripts.rss.run_sampled`, stopping the benchmark if the command fails."""
+    run = run_sampled(command, log)
+    if run.code:
+        raise SystemExit(f"{' '.join(command[2:5])} failed with {run.code}: see {log}")
+    return run
 
 
 def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
-    wall, rss_kb, cpu, samples = run_sampled([
+    """A DNS-only crawl of the lab (progress logged every second, for RSS against sites written),
+    then re-attribution and a report of its snapshot, each in its own process."""
+    run = run_checked([
         sys.executable, "-m", "chokepoints", "crawl", "--lab", "--lab-dir", str(lab_dir), "--db", str(db),
-        "--no-progress", "--no-summary", *extra])
+        "--no-http", "--log-interval", "1", "--no-summary", *extra], db.with_suffix(".crawl.log"))
     from chokepoints import db as dbm
 
     con = dbm.connect(db, read_only=True)
@@ -76,13 +58,16 @@ def crawl(lab_dir: Path, db: Path, extra: list[str]) -> dict[str, Any]:
     finally:
         con.close()
     st = json.loads(stats)
-    quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] // 1024 for q in (1, 2, 3, 4)] if samples else []
-    att_wall, att_rss, _, _ = run_sampled([sys.executable, "-m", "chokepoints", "attribute", "--db", str(db)])
-    rep_wall, _, _, _ = run_sampled([sys.executable, "-m", "chokepoints", "report", "--format", "json",
-                                           "--db", str(db)])
-    return {"wall": wall, "rss_kb": rss_kb, "cpu": cpu, "sites": sites, "dns_seconds": st["dns_seconds"],
-            "queries": st["dns/sent"], "timeouts": st["dns/timeouts"], "pairs": pairs, "rss_quarters": quarters,
-            "attribute_s": att_wall, "attribute_rss_kb": att_rss, "report_s": rep_wall}
+    quarters, after = by_progress(run)
+    att = run_checked([sys.executable, "-m", "chokepoints", "attribute", "--db", str(db)],
+                      db.with_suffix(".attribute.log"))
+    rep = run_checked([sys.executable, "-m", "chokepoints", "report", "--format", "json", "--db", str(db)],
+                      db.with_suffix(".report.log"))
+    return {"wall": run.wall, "rss_kb": run.peak_kb, "cpu": run.cpu, "sites": sites, "dns_seconds": st["dns_seconds"],
+            "queries": st["dns/sent"], "timeouts": st["dns/timeouts"], "pairs": pairs,
+            "rss_quarters": ["-" if q is None else f"{q[0]:.0f}/{q[1]:.0f}" for q in quarters],
+            "rss_after": "-" if after is None else f"{after[0]:.0f}/{after[1]:.0f}",
+            "attribute_s": att.wall, "attribute_rss_kb": att.peak_kb, "report_s": rep.wall}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                          "", ""))
             rows.append((f"crawl peak RSS / CPU seconds ({label})", f"{r['rss_kb'] / 1024:.0f} MB / {r['cpu']:.1f}",
                          "", ""))
-            rows.append((f"crawl RSS at 25/50/75/100% of the run, MB ({label})",
-                         "/".join(str(x) for x in r["rss_quarters"]), "", ""))
+            rows.append((f"crawl RSS mean/max MB per quarter of sites written ({label})",
+                         " ".join(r["rss_quarters"]), "", ""))
+            rows.append((f"crawl RSS mean/max MB after the crawl step ({label})", r["rss_after"], "", ""))
             rows.append((f"re-attribution (ranges + SQL), s / peak MB ({label})",
                          f"{r['attribute_s']:.1f} / {r['attribute_rss_kb'] // 1024}", "", ""))
             rows.append((f"report --format json, s ({label})", f"{r['report_s']:.1f}", "", ""))

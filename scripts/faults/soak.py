@@ -20,49 +20,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from scripts.bench_crawl import default_list
+from scripts.rss import describe, run_sampled
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def rss_kb(pid: int) -> int | None:
-    """The resident set of a process (KiB), from /proc."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def run_sampled(argv: list[str], env: dict[str, str], log: Path,
-                every: float = 1.0) -> tuple[int, float, int, list[tuple[float, int]]]:
-    """Run ``argv``; exit code, wall seconds, peak RSS (KiB, wait4) and ``(t, rss KiB)`` samples."""
-    t0 = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-        samples: list[tuple[float, int]] = []
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(every):
-                value = rss_kb(proc.pid)
-                if value is not None:
-                    samples.append((time.perf_counter() - t0, value))
-
-        thread = threading.Thread(target=sample, daemon=True)
-        thread.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        done.set()
-        thread.join()
-    return os.waitstatus_to_exitcode(status), time.perf_counter() - t0, usage.ru_maxrss, samples
 
 
 def start_proxy(upstream: str, folder: Path, rate: float, seed: int, timeout: float,
@@ -79,18 +45,6 @@ def start_proxy(upstream: str, folder: Path, rate: float, seed: int, timeout: fl
             raise SystemExit(f"the fault proxy did not start: {(folder / 'proxy.log').read_text()[-500:]}")
         time.sleep(0.05)
     return proc, int(port_file.read_text())
-
-
-def quartiles(samples: list[tuple[float, int]]) -> list[tuple[float, float]]:
-    """Mean and max RSS (MB) of each quarter of the run."""
-    if not samples:
-        return []
-    out = []
-    n = len(samples)
-    for q in range(4):
-        part = [v for _, v in samples[n * q // 4 : max(n * (q + 1) // 4, n * q // 4 + 1)]]
-        out.append((sum(part) / len(part) / 1024, max(part) / 1024))
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,12 +100,12 @@ def crawl_through(state: dict[str, Any], folder: Path, rate: float, args: argpar
     try:
         crawl = [sys.executable, "-m", "chokepoints", "crawl", "--list", state["list"],
                  "--resolver", f"127.0.0.1:{port}", "--asn-db", state["asn_db"], "--db", str(db),
-                 "--no-summary", "--log-interval", "30", "--concurrency", str(args.concurrency),
+                 "--no-summary", "--log-interval", "1", "--concurrency", str(args.concurrency),
                  "--timeout", str(args.timeout), "--retries", str(args.retries)]
         helped = subprocess.run([*crawl[:4], "--help"], capture_output=True, text=True, env=env, check=False)
         if "--no-http" in helped.stdout:
             crawl.append("--no-http")
-        code, wall, peak, samples = run_sampled(crawl, env, folder / "crawl.log")
+        sampled = run_sampled(crawl, folder / "crawl.log", env=env, every=1.0)
     finally:
         proxy.send_signal(signal.SIGTERM)
         try:
@@ -160,7 +114,8 @@ def crawl_through(state: dict[str, Any], folder: Path, rate: float, args: argpar
             proxy.kill()
     log = (folder / "crawl.log").read_text(errors="replace")
     done = [line for line in log.splitlines() if line.startswith("snapshot ")]
-    return {"code": code, "wall": wall, "peak": peak, "samples": samples, "db": db, "log": log,
+    return {"code": sampled.code, "wall": sampled.wall, "peak": sampled.peak_kb, "sampled": sampled, "db": db,
+            "log": log,
             "line": done[-1] if done else "(no snapshot line)",
             "report": json.loads((folder / "proxy.json").read_text())}
 
@@ -180,7 +135,7 @@ def summarise(run: dict[str, Any], baseline: dict[str, Any] | None, args: argpar
               check_questions: Any, accounting: Any, table: Any) -> int:
     import duckdb
 
-    db, report, wall, peak, samples, log = (run[k] for k in ("db", "report", "wall", "peak", "samples", "log"))
+    db, report, wall, sampled, log = (run[k] for k in ("db", "report", "wall", "sampled", "log"))
     con = duckdb.connect(str(db), read_only=True)
     try:
         sid, status, stats = con.execute(
@@ -222,12 +177,11 @@ def summarise(run: dict[str, Any], baseline: dict[str, Any] | None, args: argpar
               f"(DNS phase {clean_s:.0f} s, peak RSS {baseline['peak'] / 1024:.0f} MB), "
               f"--concurrency {args.concurrency}: {clean_s / max(dns_s, 1e-9):.0%} of the fault-free rate "
               "(a batch of sites frees its slot when its slowest site is done)")
-    q = quartiles(samples)
-    print(f"memory: peak RSS {peak / 1024:.0f} MB (wait4); {len(samples)} samples; per quarter of the run "
-          "(mean/max MB): " + ", ".join(f"{m:.0f}/{x:.0f}" for m, x in q))
-    if samples:
-        step = max(1, len(samples) // 12)
-        print("RSS samples (s: MB): " + ", ".join(f"{t:.0f}: {v / 1024:.0f}" for t, v in samples[::step]))
+    print(f"memory ({len(sampled.samples)} samples): {describe(sampled)}")
+    if sampled.samples:
+        step = max(1, len(sampled.samples) // 12)
+        print("RSS samples (s: MB @ sites done): " + ", ".join(
+            f"{t:.0f}: {v / 1024:.0f} @ {d:,}" for t, v, d in sampled.samples[::step]))
     lost = (acc["entries"] - acc["distinct"]) + twice + acc["unstored"] + sum(r.rows_lost for r in rows)
     bad = [r for r in rows if not r.passed]
     print(f"rows lost {lost}; fault kinds not stored as expected: {len(bad)}; tracebacks in the crawl log: "
