@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from chokepoints import db
+from chokepoints import db, failpoints
 from crawler.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -253,6 +253,7 @@ def attribute(con: duckdb.DuckDBPyConnection, snapshot_id: int, registry: Regist
             from analysis import aggregates  # the per-snapshot weights report and trend read
 
             aggregates.store(con, snapshot_id)
+            failpoints.reached("attribution")
             con.execute("commit")
         except Exception:
             db.rollback(con)

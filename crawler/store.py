@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from chokepoints import db
+from chokepoints import db, failpoints
 
 logger = logging.getLogger(__name__)
 
@@ -355,6 +355,8 @@ class BatchWriter(SiteBuffer):
             for name, table in tables.items():
                 if table.num_rows:
                     db.append(self.con, name, table)
+            failpoints.reached("dns", self.sites_written + sites)
+            failpoints.reached("pages", self.pages_written + tables["http_outcomes"].num_rows)
             self.con.execute("commit")
         except BaseException:
             db.rollback(self.con)

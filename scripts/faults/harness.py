@@ -185,10 +185,12 @@ class Context:
         with ThreadPoolExecutor(max(1, parallel)) as pool:
             return list(pool.map(lambda args: self.cli(*args, timeout=timeout), commands))
 
-    def start(self, *args: str | Path, cwd: Path | None = None) -> subprocess.Popen[str]:
-        """Start ``python -m chokepoints ARGS`` in the background (see :func:`finish`)."""
+    def start(self, *args: str | Path, cwd: Path | None = None,
+              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Start ``python -m chokepoints ARGS`` in the background (see :func:`finish`), with
+        ``env`` added to the suite's environment."""
         return subprocess.Popen([sys.executable, "-m", "chokepoints", *map(str, args)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, errors="replace", env=self.env,
+                                stderr=subprocess.PIPE, text=True, errors="replace", env={**self.env, **(env or {})},
                                 cwd=cwd or self.work)
 
     def start_audited(self, log: Path, *args: str | Path) -> subprocess.Popen[str]:

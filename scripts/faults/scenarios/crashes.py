@@ -1,13 +1,16 @@
 """Crash faults: SIGKILL at chosen points of a lab crawl with HTTP, then ``crawl --resume``.
 
-The crawl is slowed to make partial state (``--concurrency 10 --http-concurrency 8
---write-batch 20``) and followed through its progress lines; it is killed, at a seeded random
-moment, early in its DNS work, in the middle of it, once DNS is done with home pages in flight,
-during the attribution after the crawl (progress at 100%, the snapshot line not yet printed),
-and while a ``--resume`` of an earlier kill is itself in flight. After each kill the database
-must open (read-only) with the snapshot still ``running``; resumed until complete, every site
-has exactly one outcome in ``site_outcomes`` and ``http_outcomes``, no row is stored twice, and
-the dependencies are those of an uninterrupted crawl.
+The crawl is slowed to make partial state (``--concurrency 5 --http-concurrency 3
+--write-batch 20``) and killed at seeded random points: early in its DNS work, in the middle of
+it, once DNS is done with home pages in flight, during the attribution after the crawl, and
+while a ``--resume`` of an earlier kill is itself in flight. Kills in DNS and attribution land
+inside a write transaction, after its rows are appended and before its commit: the process
+kills itself there (:mod:`chokepoints.failpoints`, ``CHOKEPOINTS_KILL_AT``), since a signal
+aimed from outside by the progress lines came too late on a fast run. Kills among home pages
+are a SIGKILL sent from outside at a random moment, wherever the crawl is. After each kill the
+database must open (read-only) with the snapshot still ``running``; resumed until complete,
+every site has exactly one outcome in ``site_outcomes`` and ``http_outcomes``, no row is stored
+twice, and the dependencies are those of an uninterrupted crawl.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chokepoints import failpoints
 from scripts.faults.harness import TRACEBACK, Context, Row, query, scenario
 
 #: the slowed crawl: small write batches (partial state on disk), few sites and pages in flight
@@ -136,21 +140,16 @@ def stored(db: Path) -> tuple[str, int, int, int]:
 
 def landed(db: Path, run: Killed) -> tuple[bool, str]:
     """After a kill: whether the database opens read-only with the snapshot ``running``, and
-    where the kill landed (the run's last progress line, what was stored)."""
+    where the kill landed (the phase the stored rows show, the run's last progress line)."""
     p = run.last
-    if p is None:
-        at = "before any progress"
-    elif p.sites < p.total:
-        at = f"DNS at {p.sites}/{p.total}"
-    elif p.pages < p.pages_total:
-        at = f"home pages at {p.pages}/{p.pages_total}"
-    else:
-        at = "attribution (progress at 100%)"
+    seen = "no progress line yet" if p is None else (
+        f"progress {p.sites}/{p.total} sites" + (f", {p.pages}/{p.pages_total} pages" if p.pages_total else ""))
     try:
         status, entries, dns, pages = stored(db)
     except Exception as exc:  # the point of the check: any failure to open is a finding
-        return False, f"{at}; database does not open read-only: {type(exc).__name__}: {exc}"[:200]
-    return status == "running", f"{at}; stored {dns}/{entries} DNS, {pages}/{entries} page outcomes, {status}"
+        return False, f"{seen}; database does not open read-only: {type(exc).__name__}: {exc}"[:200]
+    at = "DNS" if dns < entries else "home pages" if pages < entries else "attribution"
+    return status == "running", f"{at} ({seen}); stored {dns}/{entries} DNS, {pages}/{entries} page outcomes, {status}"
 
 
 def check_complete(db: Path, base: Path) -> tuple[bool, int, str]:
@@ -190,6 +189,27 @@ def _raised(stderr: str) -> str:
     return (lines[-1] if lines else "no exception line")[:160]
 
 
+def kill_inside(ctx: Context, argv: Sequence[str], spec: str) -> Killed:
+    """Run ``argv`` with ``CHOKEPOINTS_KILL_AT=spec``: it SIGKILLs itself at that point (it may
+    end first if the point is never reached: :attr:`Killed.killed` is then False)."""
+    t0 = time.perf_counter()
+    proc = ctx.start(*argv, "--progress", "--log-interval", "0.1", env={failpoints.ENV: spec})
+    _, err = proc.communicate(timeout=300)
+    progress = [p for p in map(parse_progress, err.splitlines()) if p is not None]
+    return Killed(proc.returncode == -signal.SIGKILL, progress[-1] if progress else None, err,
+                  time.perf_counter() - t0)
+
+
+def aim(ctx: Context, argv: Sequence[str], phase: str, share: float, rng: random.Random) -> Killed:
+    """Kill a run at ``share`` of ``phase``: from inside at a DNS write or in attribution, from
+    outside (a random moment once the progress shows ``share``) among the home pages."""
+    if phase == "dns":
+        return kill_inside(ctx, argv, f"dns:{max(1, round(share * ctx.lab()['sites']))}")
+    if phase == "attribution":
+        return kill_inside(ctx, argv, "attribution")
+    return kill_at(ctx, argv, phase, share, rng.uniform(0.0, 0.1))
+
+
 def kill_and_resume(ctx: Context, point: KillPoint, rng: random.Random, folder: Path) -> Row:
     """One kill point: kill (twice for ``in_resume``), check the file, resume, check the result."""
     db = folder / f"{re.sub(r'[^a-z0-9]+', '-', point.name.lower()).strip('-')}.duckdb"
@@ -199,9 +219,7 @@ def kill_and_resume(ctx: Context, point: KillPoint, rng: random.Random, folder: 
     plan = [("dns", rng.uniform(0.35, 0.65), False)] if point.in_resume else []
     plan.append((point.phase, rng.uniform(point.low, point.high), point.in_resume))
     for phase, share, resume in plan:
-        # the first line at 100% may come just before the writer's last flush: wait into attribution
-        delay = rng.uniform(0.1, 0.4) if phase == "attribution" else rng.uniform(0.0, 0.1)
-        run = kill_at(ctx, [*argv, "--resume"] if resume else argv, phase, share, delay)
+        run = aim(ctx, [*argv, "--resume"] if resume else argv, phase, share, rng)
         runs.append(run)
         ended = (run.stderr.strip().splitlines() or ["no output"])[-1][:120]
         kills.append(landed(db, run) if run.killed else (False, f"nothing: the run ended first ({ended})"))
