@@ -117,12 +117,12 @@ def resolve_asn_db(opts: CrawlOptions, when: date) -> asn_mod.AsnDatabase:
 
 def scrapy_settings(opts: CrawlOptions) -> dict[str, Any]:
     """The Scrapy settings of a crawl with these options."""
-    from crawler.settings import CONTACT_URL, DEFAULTS, user_agent
+    from crawler.settings import CONTACT_URL, DEFAULTS, WITH_HTTP, user_agent
 
     # DNS batches in flight: DNS_BATCH_OVERLAP times what --concurrency sites fill, while at most
     # --concurrency sites are looked up at once (the handler's DNS_SITES_INFLIGHT)
     dns_requests = max(1, -(-opts.concurrency // opts.batch_sites)) * DEFAULTS["DNS_BATCH_OVERLAP"]
-    settings = dict(DEFAULTS)
+    settings = {**DEFAULTS, **(WITH_HTTP if opts.http else {})}
     settings.update({
         "DNS_RESOLVERS": opts.resolvers,
         "DNS_TIMEOUT": opts.timeout,
