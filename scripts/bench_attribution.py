@@ -14,13 +14,17 @@ for each and the ratio. Target: 1,000,000 addresses matched in 5 s or less.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import json
+import os
 import random
 import socket
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -88,6 +92,54 @@ def bench_pyasn(asn_db: Path, ips: list[str]) -> tuple[float, float, int]:
     return build, time.perf_counter() - t0, matched
 
 
+def peak_kb(reset: bool = False) -> int:
+    """This process's peak RSS (KiB, ``VmHWM``); with ``reset``, start a new peak from now first
+    (``/proc/self/clear_refs``; where that is refused, the peak stays the process's own)."""
+    if reset:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+    from scripts.bench_dns import hwm_kb
+
+    return hwm_kb(os.getpid()) or 0
+
+
+def measure(addresses: int, *, ranges: Path, asn_db: Path, when: date, inside: float = 0.6, v6: float = 0.1,
+            repeat: int = 3, seed: int = 1, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Range matching of ``addresses`` drawn addresses (best of ``repeat``), then a pyasn lookup loop
+    over the same addresses, in this process; ``say`` tells what was loaded and drawn."""
+    from chokepoints import db
+    from crawler.ranges.match import select_versions
+    from crawler.ranges.store import load_folder
+
+    with tempfile.TemporaryDirectory(prefix="bench-attribution-") as tmp:
+        con = db.connect(Path(tmp) / "bench.duckdb")
+        t0 = time.perf_counter()
+        loads = load_folder(con, ranges)
+        say(f"loaded {sum(r.prefixes for r in loads):,} range rows from {len(loads)} versions "
+            f"in {time.perf_counter() - t0:.1f} s")
+        feed_ids = select_versions(con, when)
+        n_rows, n_prefixes = con.execute(
+            "select count(*), count(distinct (family, start_num, prefix_len)) from ip_ranges"
+            " where list_contains(?, feed_id)", [feed_ids]).fetchall()[0]
+        say(f"{when}: {len(feed_ids)} feed versions, {n_rows:,} rows, {n_prefixes:,} distinct prefixes")
+        addrs = draw_addresses(con, feed_ids, addresses, inside=inside, v6=v6, seed=seed)
+        ips = [as_text(f, n) for f, n in addrs]
+        db.append(con, "ip_origins", {
+            "snapshot_id": [1] * len(addrs), "ip": ips,
+            "family": [f for f, _ in addrs], "ip_num": [str(n) for _, n in addrs],
+        })
+        say(f"{len(addrs):,} distinct addresses ({sum(1 for f, _ in addrs if f == 6):,} IPv6)")
+        del addrs
+        peak_kb(reset=True)
+        times, matched = bench_ranges(con, feed_ids, repeat)
+        con.close()
+    ranges_kb = peak_kb()
+    peak_kb(reset=True)
+    build, pyasn_s, pyasn_matched = bench_pyasn(asn_db, ips)
+    return {"addresses": len(ips), "times": times, "matched": matched, "ranges_rss_kb": ranges_kb,
+            "pyasn_build": build, "pyasn_s": pyasn_s, "pyasn_matched": pyasn_matched, "pyasn_rss_kb": peak_kb()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--addresses", type=int, default=1_000_000)
@@ -99,49 +151,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--v6", type=float, default=0.1, help="share of IPv6 addresses")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", type=Path, help="also write the figures here (JSON)")
     args = ap.parse_args(argv)
     for need in (args.ranges, args.asn_db):
         if not need.exists():
             print(f"bench_attribution: {need} not found", file=sys.stderr)
             return 1
 
-    from chokepoints import db
-    from crawler.ranges.match import select_versions
-    from crawler.ranges.store import load_folder
-
-    with tempfile.TemporaryDirectory(prefix="bench-attribution-") as tmp:
-        con = db.connect(Path(tmp) / "bench.duckdb")
-        t0 = time.perf_counter()
-        loads = load_folder(con, args.ranges)
-        print(f"loaded {sum(r.prefixes for r in loads):,} range rows from {len(loads)} versions "
-              f"in {time.perf_counter() - t0:.1f} s")
-        feed_ids = select_versions(con, args.date)
-        n_rows, n_prefixes = con.execute(
-            "select count(*), count(distinct (family, start_num, prefix_len)) from ip_ranges"
-            " where list_contains(?, feed_id)", [feed_ids]).fetchall()[0]
-        print(f"{args.date}: {len(feed_ids)} feed versions, {n_rows:,} rows, {n_prefixes:,} distinct prefixes")
-        addrs = draw_addresses(con, feed_ids, args.addresses, inside=args.inside, v6=args.v6, seed=args.seed)
-        ips = [as_text(f, n) for f, n in addrs]
-        db.append(con, "ip_origins", {
-            "snapshot_id": [1] * len(addrs), "ip": ips,
-            "family": [f for f, _ in addrs], "ip_num": [str(n) for _, n in addrs],
-        })
-        v6 = sum(1 for f, _ in addrs if f == 6)
-        print(f"{len(addrs):,} distinct addresses ({v6:,} IPv6)")
-        times, matched = bench_ranges(con, feed_ids, args.repeat)
-        con.close()
-    build, pyasn_s, pyasn_matched = bench_pyasn(args.asn_db, ips)
-    best = min(times)
-    ranges_rate, pyasn_rate = len(ips) / best, len(ips) / pyasn_s
+    r = measure(args.addresses, ranges=args.ranges, asn_db=args.asn_db, when=args.date, inside=args.inside,
+                v6=args.v6, repeat=args.repeat, seed=args.seed)
+    if args.json:
+        args.json.write_text(json.dumps(r))
+    n, times, best = r["addresses"], r["times"], min(r["times"])
+    ranges_rate, pyasn_rate = n / best, n / r["pyasn_s"]
     print()
     print(f"{'method':<34}{'seconds':>9}{'addresses/s':>14}{'matched':>11}")
-    print(f"{'ranges: match_addresses (best)':<34}{best:>9.2f}{ranges_rate:>14,.0f}{matched:>11,}")
+    print(f"{'ranges: match_addresses (best)':<34}{best:>9.2f}{ranges_rate:>14,.0f}{r['matched']:>11,}")
     print(f"{'ranges: median of ' + str(len(times)):<34}{statistics.median(times):>9.2f}"
-          f"{len(ips) / statistics.median(times):>14,.0f}")
-    print(f"{'pyasn: lookup loop':<34}{pyasn_s:>9.2f}{pyasn_rate:>14,.0f}{pyasn_matched:>11,}")
-    print(f"(pyasn database built in {build:.2f} s, not counted)")
+          f"{n / statistics.median(times):>14,.0f}")
+    print(f"{'pyasn: lookup loop':<34}{r['pyasn_s']:>9.2f}{pyasn_rate:>14,.0f}{r['pyasn_matched']:>11,}")
+    print(f"(pyasn database built in {r['pyasn_build']:.2f} s, not counted)")
     print(f"ratio ranges/pyasn: {ranges_rate / pyasn_rate:.2f}x")
-    per_million = best * 1_000_000 / len(ips)
+    per_million = best * 1_000_000 / n
     verdict = "ok" if per_million <= TARGET_SECONDS_PER_MILLION else "SLOWER than target"
     print(f"target {TARGET_SECONDS_PER_MILLION:.0f} s per 1M addresses: {per_million:.2f} s ({verdict})")
     return 0

@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 ANSWERED = {"NOERROR", "NXDOMAIN", "NODATA"}
+DNSPERF = shutil.which("dnsperf") or "/usr/bin/dnsperf"
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -168,29 +170,65 @@ def run_worker(args: argparse.Namespace) -> None:
     else:
         run = bench_dnspython(args.resolver, names, args.queries, args.concurrency)
     result = asyncio.run(run)
-    result["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["rss_kb"] = hwm_kb(os.getpid()) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(result))
+
+
+def hwm_kb(pid: int) -> int | None:
+    """A process's own peak RSS in KiB (``VmHWM``); None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def wait_peak(process: subprocess.Popen[bytes], every: float = 0.1) -> tuple[int, int, float]:
+    """Wait for ``process``; its exit code, its own peak RSS (KiB) and its CPU seconds.
+
+    The peak is the process's ``VmHWM``, read every ``every`` seconds: ``wait4``'s ``ru_maxrss``
+    also counts the parent's RSS at the fork (Linux keeps the high-water mark across exec), which
+    hides a child smaller than its parent. ``ru_maxrss`` only when no sample was taken.
+    """
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(every):
+            value = hwm_kb(process.pid)
+            if value is None:
+                return
+            peak[0] = max(peak[0], value)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    thread.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, peak[0] or usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def run_child(command: list[str]) -> tuple[str, int, float]:
     """Run ``command``; its stdout, its own peak RSS in KiB and its CPU seconds (wait4)."""
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, stdout=out)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        code, rss, cpu = wait_peak(process)
         out.seek(0)
         text = out.read().decode()
-    if process.returncode:
-        raise SystemExit(f"{command[:4]} failed with {process.returncode}:\n{text}")
-    return text, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    if code:
+        raise SystemExit(f"{command[:4]} failed with {code}:\n{text}")
+    return text, rss, cpu
 
 
-def python_client(args: argparse.Namespace, which: str, names_file: Path, queries: int,
-                  concurrency: int) -> dict[str, Any]:  # fmt: skip
+def python_client(resolver: str, which: str, names_file: Path, queries: int, concurrency: int,
+                  sockets: int) -> dict[str, Any]:  # fmt: skip
     command = [
-        sys.executable, __file__, "--worker", which, "--resolver", args.resolver,
+        sys.executable, __file__, "--worker", which, "--resolver", resolver,
         "--names", str(names_file), "--queries", str(queries), "--concurrency", str(concurrency),
-        "--sockets", str(args.sockets),
+        "--sockets", str(sockets),
     ]  # fmt: skip
     text, _, _ = run_child(command)
     result: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
@@ -219,9 +257,25 @@ def run_dnsperf(dnsperf: str, resolver: str, lines: list[str], workdir: Path, *,
             "statuses": {"NOERROR": int(completed)}, "rss_kb": rss}  # fmt: skip
 
 
-def dnsperf_client(args: argparse.Namespace, names: list[str], workdir: Path) -> dict[str, Any]:
-    return run_dnsperf(args.dnsperf, args.resolver, [f"{n} A" for n in names], workdir,
-                       seconds=args.dnsperf_seconds, concurrency=args.concurrency)  # fmt: skip
+def compare(resolver: str, names: list[str], workdir: Path, *, queries: int, naive_queries: int,
+            concurrency: int = 200, naive_concurrency: int = 200, sockets: int = 2,
+            dnsperf: str = DNSPERF, dnsperf_seconds: float = 5.0,
+            skip: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:  # fmt: skip
+    """The engine, then (unless skipped) the naive dnspython loop and dnsperf, on ``names`` (A
+    queries) against ``resolver``: ``(label, result)`` rows for :func:`table`, the engine first."""
+    names_file = workdir / "names.txt"
+    names_file.write_text("\n".join(names) + "\n")
+    rows = [(f"DnsEngine (c={concurrency}, sockets={sockets})",
+             python_client(resolver, "engine", names_file, queries, concurrency, sockets))]  # fmt: skip
+    if "naive" not in skip:
+        rows.append((f"dnspython asyncquery.udp (c={naive_concurrency})",
+                     python_client(resolver, "dnspython", names_file, naive_queries, naive_concurrency,
+                                   sockets)))  # fmt: skip
+    if "dnsperf" not in skip:
+        rows.append((f"dnsperf (q={concurrency})",
+                     run_dnsperf(dnsperf, resolver, [f"{n} A" for n in names], workdir,
+                                 seconds=dnsperf_seconds, concurrency=concurrency)))  # fmt: skip
+    return rows
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -255,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--sockets", type=int, default=2, help="engine UDP sockets")
     parser.add_argument("--naive-concurrency", type=int, default=200)
-    parser.add_argument("--dnsperf", default=shutil.which("dnsperf") or "/usr/bin/dnsperf")
+    parser.add_argument("--dnsperf", default=DNSPERF)
     parser.add_argument("--dnsperf-seconds", type=float, default=5.0)
     parser.add_argument("--skip", action="append", default=[], choices=["naive", "dnsperf"])
     parser.add_argument("--worker", choices=["engine", "dnspython"], help=argparse.SUPPRESS)
@@ -275,23 +329,13 @@ def main(argv: list[str] | None = None) -> None:
                 names = Path(args.names).read_text().split()
             else:
                 parser.error("give --resolver and --names, --lab-state or --spawn-knot")
-            names_file = workdir / "names.txt"
-            names_file.write_text("\n".join(names) + "\n")
             print(f"server {args.resolver}, {len(names)} distinct names, "
                   f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
-            rows = [
-                (
-                    f"DnsEngine (c={args.concurrency}, sockets={args.sockets})",
-                    python_client(args, "engine", names_file, args.queries, args.concurrency),
-                )
-            ]
-            if "naive" not in args.skip:
-                rows.append((f"dnspython asyncquery.udp (c={args.naive_concurrency})",
-                             python_client(args, "dnspython", names_file, args.naive_queries,
-                                           args.naive_concurrency)))  # fmt: skip
-            if "dnsperf" not in args.skip:
-                rows.append((f"dnsperf (q={args.concurrency})",
-                             dnsperf_client(args, names, workdir)))  # fmt: skip
+            rows = compare(args.resolver, names, workdir, queries=args.queries,
+                           naive_queries=args.naive_queries, concurrency=args.concurrency,
+                           naive_concurrency=args.naive_concurrency, sockets=args.sockets,
+                           dnsperf=args.dnsperf, dnsperf_seconds=args.dnsperf_seconds,
+                           skip=tuple(args.skip))  # fmt: skip
             print(table(rows))
             print("engine stats:", json.dumps(rows[0][1].get("stats", {})))
         finally:

@@ -189,43 +189,26 @@ def fetch_worker(spec_path: Path) -> int:
 
 
 def run_measured(command: list[str], every: float = 0.1) -> tuple[float, int, float]:
-    """Run ``command``; its wall time, peak RSS (KiB) and CPU seconds.
-
-    The peak is the process's own ``VmHWM``, read every ``every`` seconds: ``wait4``'s
-    ``ru_maxrss`` also counts the parent's RSS at the fork (Linux keeps the high-water mark
-    across exec), which hides a child smaller than this driver.
-    """
+    """Run ``command``; its wall time, peak RSS (KiB, its own ``VmHWM``: see
+    :func:`scripts.bench_dns.wait_peak`) and CPU seconds."""
     import subprocess
-    import threading
+
+    from scripts.bench_dns import wait_peak
 
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(every):
-            try:
-                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak[0] = max(peak[0], int(line.split()[1]))
-            except OSError:
-                return
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    done.set()
+    code, peak, cpu = wait_peak(proc, every)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status):
+    if code:
         raise SystemExit(f"{' '.join(command[2:5])} failed: {err.strip()[-2000:]}")
-    return time.perf_counter() - t0, peak[0], usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - t0, peak, cpu
 
 
-def fetch_targets(state: dict[str, Any], dns_db: Path) -> list[tuple[str, str]]:
+def fetch_targets(state: dict[str, Any], dns_db: Path, sites: set[str] | None = None) -> list[tuple[str, str]]:
     """``(host, address)`` of the lab's hosts with a valid certificate, in ``web.tsv`` order, the
-    address as the DNS-only crawl stored it. Each host once: a second visit would let our handler
-    resume its TLS session, which Scrapy's does not do."""
+    address as the DNS-only crawl stored it; with ``sites``, only the hosts of those domains
+    (the domain itself and the names below it). Each host once: a second visit would let our
+    handler resume its TLS session, which Scrapy's does not do."""
     from chokepoints import db as dbm
     from scripts.lab.web import HostRule
 
@@ -241,7 +224,8 @@ def fetch_targets(state: dict[str, Any], dns_db: Path) -> list[tuple[str, str]]:
             if line.startswith("#"):
                 continue
             rule = HostRule.parse(line)
-            if rule.tls == "valid" and rule.page != "asset" and rule.host in address:
+            if rule.tls == "valid" and rule.page != "asset" and rule.host in address and (
+                    sites is None or any(rule.host.split(".", i)[-1] in sites for i in range(rule.host.count(".")))):
                 hosts.append((rule.host, address[rule.host]))
     if not hosts:
         raise SystemExit("no lab host has both a valid certificate and an address")
@@ -292,6 +276,21 @@ def fetch(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
             "cpu_ms": 1000 * out["cpu"] / out["responses"]}
 
 
+def compare_handlers(state: dict[str, Any], targets: list[tuple[str, str]], workdir: Path, concurrency: int,
+                     repeat: int = 1) -> dict[str, list[dict[str, Any]]]:
+    """Fetch ``targets`` through each of :data:`HANDLERS`, ``repeat`` times (each run in its own
+    process): the runs of each handler."""
+    base = {"concurrency": concurrency, "targets": targets, "https_port": state["https_port"],
+            "http_port": state["http_port"], "ca_bundle": state["ca_bundle"], "resolver": state["resolver"]}
+    runs: dict[str, list[dict[str, Any]]] = {h: [] for h in HANDLERS}
+    for i in range(repeat):
+        for handler in HANDLERS:
+            runs[handler].append(fetch({**base, "handler": handler}, workdir))
+        print(f"fetch {i + 1}: " + ", ".join(f"{h} {runs[h][-1]['pages_s']:.0f} pages/s" for h in HANDLERS),
+              flush=True)
+    return runs
+
+
 def summary(values: list[float], fmt: Callable[[float], str]) -> str:
     """The median, and with more than one value the range in brackets."""
     text = fmt(statistics.median(values))
@@ -330,14 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"crawl {i + 1}: {full[-1]['sites_s']:.0f} sites/s with home pages, "
                   f"{dns[-1]['sites_s']:.0f} DNS only", flush=True)
         targets = fetch_targets(state, tmp / "dns.duckdb")
-        base = {"concurrency": args.concurrency, "targets": targets, "https_port": state["https_port"],
-                "http_port": state["http_port"], "ca_bundle": state["ca_bundle"], "resolver": state["resolver"]}
-        runs: dict[str, list[dict[str, Any]]] = {h: [] for h in HANDLERS}
-        for i in range(args.repeat):
-            for handler in HANDLERS:
-                runs[handler].append(fetch({**base, "handler": handler}, tmp))
-            print(f"fetch {i + 1}: " + ", ".join(f"{h} {runs[h][-1]['pages_s']:.0f} pages/s" for h in HANDLERS),
-                  flush=True)
+        runs = compare_handlers(state, targets, tmp, args.concurrency, args.repeat)
         print(table(full, dns, runs, len(targets)))
         print(f"{os.cpu_count()} CPUs; load average (1 min) {load0:.2f} at the start, "
               f"{os.getloadavg()[0]:.2f} at the end")
@@ -350,20 +342,6 @@ def main(argv: list[str] | None = None) -> int:
 def table(full: list[dict[str, Any]], dns: list[dict[str, Any]], runs: dict[str, list[dict[str, Any]]],
           hosts: int) -> str:
     """The table: figure, value, baseline (same run), ratio, peak RSS."""
-
-    def col(rows: list[dict[str, Any]], key: str) -> list[float]:
-        return [float(r[key]) for r in rows]
-
-    def num(x: float) -> str:
-        return f"{x:,.0f}"
-
-    def ratio(a: list[float], b: list[float]) -> str:
-        return summary([x / y for x, y in zip(a, b, strict=True)], lambda r: f"{r:.2f}")
-
-    def rss(rows: list[dict[str, Any]]) -> str:
-        return summary([r["rss_kb"] / 1024 for r in rows], lambda m: f"{m:.0f} MB")
-
-    plain = runs["plain"]
     lines: list[tuple[str, str, str, str, str]] = [
         ("crawl sites/s (DNS + home pages)", summary(col(full, "sites_s"), num),
          summary(col(dns, "sites_s"), num) + " DNS only", ratio(col(full, "sites_s"), col(dns, "sites_s")), rss(full)),
@@ -378,6 +356,15 @@ def table(full: list[dict[str, Any]], dns: list[dict[str, Any]], runs: dict[str,
         ("crawl CPU s (the crawl process)", summary(col(full, "cpu"), lambda s: f"{s:.1f}"),
          summary(col(dns, "cpu"), lambda s: f"{s:.1f}") + " DNS only", "", ""),
     ]
+    lines += fetch_rows(runs)
+    return f"\nfetch runs: https://<host>/ once for each of {hosts:,} hosts with a valid certificate\n" + \
+        format_table(lines)
+
+
+def fetch_rows(runs: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str, str, str]]:
+    """The fetch comparison's rows of the table: our handler against plain Scrapy."""
+    plain = runs["plain"]
+    lines = []
     for handler, label in (("ours", "addresses given"), ("ours_dns", "hosts looked up in lab DNS")):
         ours = runs[handler]
         lines.append((f"fetch pages/s, our handler ({label})", summary(col(ours, "pages_s"), num),
@@ -387,13 +374,32 @@ def table(full: list[dict[str, Any]], dns: list[dict[str, Any]], runs: dict[str,
                       summary(col(plain, "cpu_ms"), lambda m: f"{m:.2f}") + " plain Scrapy",
                       ratio(col(ours, "cpu_ms"), col(plain, "cpu_ms")), ""))
     lines.append(("fetch peak RSS, plain Scrapy", "", "", "", rss(plain)))
+    return lines
+
+
+def col(rows: list[dict[str, Any]], key: str) -> list[float]:
+    return [float(r[key]) for r in rows]
+
+
+def num(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def ratio(a: list[float], b: list[float]) -> str:
+    return summary([x / y for x, y in zip(a, b, strict=True)], lambda r: f"{r:.2f}")
+
+
+def rss(rows: list[dict[str, Any]]) -> str:
+    """The median peak RSS of runs (the range in brackets with more than one)."""
+    return summary([r["rss_kb"] / 1024 for r in rows], lambda m: f"{m:.0f} MB")
+
+
+def format_table(lines: list[tuple[str, str, str, str, str]]) -> str:
+    """Rows of figure, value, baseline (same run), ratio, peak RSS, under their heading, aligned."""
     head = ("figure", "value", "baseline (same run)", "ratio", "peak RSS")
     widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(5)]
-    out = [f"\nfetch runs: https://<host>/ once for each of {hosts:,} hosts with a valid certificate"]
-    for row in [head, *lines]:
-        out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
-                             enumerate(zip(row, widths, strict=True))))
-    return "\n".join(out)
+    return "\n".join("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
+                               enumerate(zip(row, widths, strict=True))) for row in [head, *lines])
 
 
 if __name__ == "__main__":
