@@ -178,7 +178,7 @@ def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None,
 
     def step(con: duckdb.DuckDBPyConnection, sid: int, domains: list[str],
              advance: Callable[[int], None] | None) -> dict[str, Any]:
-        writer = BatchWriter(con, sid, progress=advance, batch_sites=opts.write_batch)
+        writer = BatchWriter(con, sid, progress=advance, batch_sites=opts.write_batch, background=True)
         writer.page_progress = page_progress
         args: dict[str, Any] = {}
         if resume is not None:
@@ -187,17 +187,21 @@ def local_crawl(opts: CrawlOptions, resume: ResumeState | None = None,
                     "hosts_todo": resume.hosts_todo, "ns_hosts_done": resume.ns_hosts_done}
         keep = opts.jobdir if opts.jobdir is not None else bool(opts.http)
         jobdir = job_dir(opts.db_path, sid) if keep else None
-        with db.memory_capped(con, STREAM_MEMORY_CAP):
-            stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
-        if writer.error is not None:
-            raise writer.error
-        writer.flush()
+        try:
+            with db.memory_capped(con, STREAM_MEMORY_CAP):
+                stats = run_scrapy(domains, writer, opts, jobdir=jobdir, **args)
+            if writer.error is not None:
+                raise writer.error
+            writer.close()  # the last batch, and the wait for the one being written
+        finally:
+            writer.close(flush=False)  # on an error: stop the writer thread, keep the first error
         if jobdir is not None and stats.get("finish_reason") == "finished":
             discard_job(jobdir)
         return {**_clean(stats), "sites_written": writer.sites_written, "rows_written": writer.rows_written,
                 "pages_written": writer.pages_written, "hosts_written": writer.hosts_written,
                 "results_dropped": writer.dropped, "http_statuses": dict(writer.http_statuses),
-                "write_seconds": round(writer.write_seconds, 3)}
+                "write_seconds": round(writer.write_seconds, 3),
+                "append_seconds": round(writer.append_seconds, 3)}
 
     return step
 
@@ -278,23 +282,40 @@ def measure(con: duckdb.DuckDBPyConnection, opts: CrawlOptions, *,
                                   f"{distinct} of {total} sites measured"
                                   + (f", {pages[1]} home pages" if opts.http else ""))
             raise KeyboardInterrupt
+        stages: dict[str, float] = {"start": round(t_dns - t0, 3)}  # list, snapshot, its entries
+        mark = time.perf_counter()
+
+        def stage(name: str) -> None:  # seconds since the previous stage ended
+            nonlocal mark
+            now = time.perf_counter()
+            stages[name] = round(now - mark, 3)
+            mark = now
+
         statuses = dict(con.execute(
             "select status, count(*) from site_outcomes where snapshot_id = ? group by 1", [sid]).fetchall())
         for table in ("ip_origins", "as_names"):  # filled again by a resumed crawl
             con.execute(f"delete from {table} where snapshot_id = ?", [sid])
+        stage("checks")
         ips = [r[0] for r in con.execute(
             "select value from dns_answers where snapshot_id = $sid and rtype in ('A', 'AAAA') union "
             "select value from host_answers where snapshot_id = $sid and rtype in ('A', 'AAAA')", {"sid": sid}
         ).fetchall()]
         origins = asn_mod.origins_table(rib, sid, ips)
+        del ips
         db.append(con, "ip_origins", origins)
         if opts.as_names is not None:
             store_names(con, sid, names, (a for a in origins["asn"].to_pylist() if a is not None),
                         str(opts.as_names))
+        del origins
+        stage("origins")
         rdap_asked = name_with_rdap(con, sid, reg, opts, named=set(names))
+        stage("rdap")
         load_range_files(con, opts.range_files, reg)
+        stage("range_files")
         deps = attribution.attribute(con, sid, reg)
-        summary = {**stats, "statuses": statuses, "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked}
+        stage("attribution")
+        summary = {**stats, "statuses": statuses, "dns_seconds": round(dns_seconds, 3), "rdap_lookups": rdap_asked,
+                   "stage_seconds": stages}
         if state is not None:
             summary["resumed_from"] = state.status
         snapshot.finish(con, sid, "complete", stats=summary)

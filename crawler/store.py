@@ -8,9 +8,11 @@ manage a few thousand).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -342,22 +344,71 @@ class SiteBuffer:
 
 class BatchWriter(SiteBuffer):
     """The single writer of a crawl: appends each batch to DuckDB, all tables in one
-    transaction (a crawl killed mid-write leaves no half-written site behind)."""
+    transaction (a crawl killed mid-write leaves no half-written site behind).
+
+    With ``background`` the appends run in a thread of their own, on a cursor of ``con``, while
+    the crawl goes on: at most one batch is being written while the next one fills (a full
+    disk surfaces at the next batch, or at :meth:`close`). DuckDB appends without holding
+    Python's lock, so the crawl's event loop no longer waits for them (at 1M sites they took
+    ~11% of the DNS step). Call :meth:`close` at the end: it writes what is buffered, waits,
+    and re-raises a failed write.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, snapshot_id: int, *, batch_sites: int = 2000,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, background: bool = False) -> None:
         super().__init__(snapshot_id, batch_sites=batch_sites, progress=progress)
         self.con = con
+        self.append_seconds = 0.0
+        """Seconds spent in DuckDB's appends and commits (in the writer thread when ``background``)."""
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer") if background else None
+        self._cursor = con.cursor() if background else con
+        self._inflight: Future[None] | None = None
 
     def _write(self, tables: dict[str, pa.Table], sites: int) -> None:
-        self.con.execute("begin transaction")
+        # outcomes stored once this batch commits (for the kill points of the fault suite)
+        totals = (self.sites_written + sites, self.pages_written + tables["http_outcomes"].num_rows)
+        if self._pool is None:
+            self._append(tables, totals)
+            return
+        self._wait()
+        self._inflight = self._pool.submit(self._append, tables, totals)
+
+    def _wait(self) -> None:
+        """Wait for the batch being written; re-raise its error."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            inflight.result()
+
+    def close(self, *, flush: bool = True) -> None:
+        """Write what is buffered and wait for it (raises if a write failed); idempotent.
+        ``flush=False`` (after an error): drop what is buffered, wait for the batch being
+        written, ignore its failure."""
+        try:
+            if flush:
+                self.flush()
+                self._wait()
+            else:
+                with contextlib.suppress(Exception):
+                    self._wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+                self._cursor.close()
+
+    def _append(self, tables: dict[str, pa.Table], totals: tuple[int, int]) -> None:
+        t0 = time.perf_counter()
+        con = self._cursor
+        con.execute("begin transaction")
         try:
             for name, table in tables.items():
                 if table.num_rows:
-                    db.append(self.con, name, table)
-            failpoints.reached("dns", self.sites_written + sites)
-            failpoints.reached("pages", self.pages_written + tables["http_outcomes"].num_rows)
-            self.con.execute("commit")
+                    db.append(con, name, table)
+            failpoints.reached("dns", totals[0])
+            failpoints.reached("pages", totals[1])
+            con.execute("commit")
         except BaseException:
-            db.rollback(self.con)
+            db.rollback(con)
             raise
+        finally:
+            self.append_seconds += time.perf_counter() - t0
