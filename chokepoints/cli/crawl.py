@@ -201,7 +201,8 @@ def crawl(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=(
         "Show progress: a bar on a terminal, a log line every --log-interval seconds otherwise."))] = True,
     memory_limit: Annotated[str, typer.Option("--memory-limit", help=(
-        "DuckDB's memory limit for the crawl (it spills to disk beyond it), e.g. 1GB."))] = "1GB",
+        "DuckDB's memory limit for the stages after the crawl step (origins, attribution; it spills "
+        "to disk beyond it), e.g. 1GB. While rows stream in, DuckDB is held to 64MB (or this, if lower)."))] = "1GB",
     log_interval: Annotated[float, typer.Option("--log-interval", min=0, help=(
         "Seconds between progress lines when stderr is not a terminal (0: none)."))] = 30.0,
     summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Print the report when done.")] = True,
