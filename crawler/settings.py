@@ -116,7 +116,7 @@ DEFAULTS: dict[str, Any] = {
     "DNS_BATCH_SITES": 25,
     # DNS batch requests in flight per --concurrency/DNS_BATCH_SITES; DNS_SITES_INFLIGHT (set
     # from --concurrency) bounds the sites actually being looked up
-    "DNS_BATCH_OVERLAP": 4,
+    "DNS_BATCH_OVERLAP": 16,
     "DNS_SITES_INFLIGHT": 0,
     # ~100 bytes a host: at most ~20 MB, far more hosts than shared ones (providers' name servers)
     "DNS_SHARED_HOSTS": 200_000,
