@@ -77,6 +77,8 @@ class Killed:
     last: Progress | None
     stderr: str
     seconds: float
+    inside: str | None = None
+    """The phase a kill from inside (a kill point) landed in; None for a kill from outside."""
 
     @property
     def traceback(self) -> bool:
@@ -140,7 +142,7 @@ def stored(db: Path) -> tuple[str, int, int, int]:
 
 def landed(db: Path, run: Killed) -> tuple[bool, str]:
     """After a kill: whether the database opens read-only with the snapshot ``running``, and
-    where the kill landed (the phase the stored rows show, the run's last progress line)."""
+    where the kill landed (the phase aimed at from inside, else the run's last progress line)."""
     p = run.last
     seen = "no progress line yet" if p is None else (
         f"progress {p.sites}/{p.total} sites" + (f", {p.pages}/{p.pages_total} pages" if p.pages_total else ""))
@@ -148,7 +150,12 @@ def landed(db: Path, run: Killed) -> tuple[bool, str]:
         status, entries, dns, pages = stored(db)
     except Exception as exc:  # the point of the check: any failure to open is a finding
         return False, f"{seen}; database does not open read-only: {type(exc).__name__}: {exc}"[:200]
-    at = "DNS" if dns < entries else "home pages" if pages < entries else "attribution"
+    if run.inside is not None:
+        at = run.inside
+    elif p is not None:  # progress counts results handed to the writer, a batch or two ahead of the file
+        at = "DNS" if p.sites < p.total else "home pages" if p.pages < p.pages_total else "attribution"
+    else:
+        at = "DNS" if dns < entries else "home pages" if pages < entries else "attribution"
     return status == "running", f"{at} ({seen}); stored {dns}/{entries} DNS, {pages}/{entries} page outcomes, {status}"
 
 
@@ -197,7 +204,7 @@ def kill_inside(ctx: Context, argv: Sequence[str], spec: str) -> Killed:
     _, err = proc.communicate(timeout=300)
     progress = [p for p in map(parse_progress, err.splitlines()) if p is not None]
     return Killed(proc.returncode == -signal.SIGKILL, progress[-1] if progress else None, err,
-                  time.perf_counter() - t0)
+                  time.perf_counter() - t0, inside="DNS" if spec.startswith("dns") else spec.split(":")[0])
 
 
 def aim(ctx: Context, argv: Sequence[str], phase: str, share: float, rng: random.Random) -> Killed:
