@@ -108,6 +108,10 @@ class Registry:
         """Return the registry provider that owns ``asn``, or None."""
         return None if asn is None else self._by_asn.get(asn)
 
+    def asns(self) -> frozenset[int]:
+        """Every AS a registry provider owns."""
+        return frozenset(self._by_asn)
+
     def provider_for_feed(self, feed: str) -> str | None:
         """Return the registry provider whose published ranges *feed* holds, or None."""
         return self._by_feed.get(feed)

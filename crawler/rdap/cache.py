@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +61,14 @@ def retryable_list() -> list[str]:
     return sorted(RETRYABLE)
 
 
-def pending(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> list[Pending]:
-    """The snapshot's addresses (``ip_origins``) that no non-transient cached row covers."""
+def pending(con: duckdb.DuckDBPyConnection, snapshot_id: int, *, unrouted_only: bool = False,
+            skip_asns: Collection[int] = ()) -> list[Pending]:
+    """The snapshot's addresses (``ip_origins``) that no non-transient cached row covers, except
+    those of the ASes in ``skip_asns``; ``unrouted_only``: only those without an origin AS."""
     rows = con.execute(
-        db.sql_text("crawler.rdap", "rdap_pending.sql"), {"sid": snapshot_id, "retryable": retryable_list()}
+        db.sql_text("crawler.rdap", "rdap_pending.sql"),
+        {"sid": snapshot_id, "retryable": retryable_list(), "unrouted_only": unrouted_only,
+         "skip_asns": sorted(skip_asns)},
     ).fetchall()
     return [Pending(str(ip), int(fam), int(num), None if asn is None else int(asn)) for ip, fam, num, asn in rows]
 

@@ -146,7 +146,9 @@ def name_networks(
         that a network learned in the same batch already covers).
     """
     reg = registry or registry_mod.load()
-    todo = needs_naming(cache.pending(con, snapshot_id), reg, named_asns, unrouted_only=unrouted_only)
+    skip = {*reg.asns(), *named_asns}  # narrowed in SQL; needs_naming states the rule
+    todo = needs_naming(cache.pending(con, snapshot_id, unrouted_only=unrouted_only, skip_asns=skip), reg,
+                        named_asns, unrouted_only=unrouted_only)
     by_server: dict[Origin, list[Pending]] = defaultdict(list)
     unserved = 0
     for p in todo:
