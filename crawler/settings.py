@@ -127,8 +127,8 @@ DEFAULTS: dict[str, Any] = {
 # Scrapy's default of one per download slot, i.e. per host (per-host concurrency and delays stay
 # with the downloader); those per-host queues, each a directory under JOBDIR, cost a third of
 # Scrapy's CPU per request (docs/performance.md). A DNS-only crawl keeps the default: its
-# batches all share one slot, and there the default measured faster (100k lab sites: 1,464
-# vs 1,223 sites/s).
+# batches all share one slot, and there the default measured as fast or faster (100k lab
+# sites: 1,464 vs 1,223 sites/s, one run each, another benchmark sharing the CPU in the second).
 WITH_HTTP: dict[str, Any] = {
     "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
 }
