@@ -98,7 +98,7 @@ def peak_kb(reset: bool = False) -> int:
     if reset:
         with contextlib.suppress(OSError):
             Path("/proc/self/clear_refs").write_text("5")
-    from scripts.bench_dns import hwm_kb
+    from scripts.rss import hwm_kb
 
     return hwm_kb(os.getpid()) or 0
 

@@ -170,19 +170,10 @@ def run_worker(args: argparse.Namespace) -> None:
     else:
         run = bench_dnspython(args.resolver, names, args.queries, args.concurrency)
     result = asyncio.run(run)
+    from scripts.rss import hwm_kb  # scripts/ is on the path by now (see the end of this file)
+
     result["rss_kb"] = hwm_kb(os.getpid()) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(result))
-
-
-def hwm_kb(pid: int) -> int | None:
-    """A process's own peak RSS in KiB (``VmHWM``); None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def wait_peak(process: subprocess.Popen[bytes], every: float = 0.1) -> tuple[int, int, float]:
@@ -192,6 +183,8 @@ def wait_peak(process: subprocess.Popen[bytes], every: float = 0.1) -> tuple[int
     also counts the parent's RSS at the fork (Linux keeps the high-water mark across exec), which
     hides a child smaller than its parent. ``ru_maxrss`` only when no sample was taken.
     """
+    from scripts.rss import hwm_kb
+
     peak = [0]
     done = threading.Event()
 

@@ -21,15 +21,21 @@ from pathlib import Path
 _PROGRESS = re.compile(rb"progress: (\d+)/(\d+) sites")
 
 
-def rss_kb(pid: int) -> int | None:
-    """The resident set of a process (KiB), from /proc; None once it is gone."""
+def rss_kb(pid: int, field: str = "VmRSS") -> int | None:
+    """A process's resident set (KiB) from /proc, or another of its memory lines (``VmHWM``: its
+    own peak); None once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         return None
     return None
+
+
+def hwm_kb(pid: int) -> int | None:
+    """A process's own peak RSS in KiB (``VmHWM``); None once it is gone."""
+    return rss_kb(pid, "VmHWM")
 
 
 def last_progress(log: Path, tail: int = 4096) -> tuple[int, int] | None:
